@@ -1,0 +1,18 @@
+// The agent's explicit command table (oclif habit; keeps a single-file bundle honest).
+import type { CommandSpec, OptionSpec } from '../../../common/cli.ts';
+import type { AgentContext } from '../app.ts';
+import { fingerprintCommand } from './fingerprint.ts';
+import { licenseInstallCommand } from './license-install.ts';
+import { licenseStatusCommand } from './license-status.ts';
+
+export const AGENT_GLOBAL_OPTIONS: OptionSpec = {
+  'data-dir': { type: 'string' },
+  sysroot: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+export const AGENT_COMMANDS: readonly CommandSpec<AgentContext>[] = [
+  fingerprintCommand,
+  licenseInstallCommand,
+  licenseStatusCommand,
+];
