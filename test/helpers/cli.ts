@@ -1,6 +1,7 @@
 // Runs a CLI in-process with captured output (fast), or the real bin as a subprocess.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CliIO } from '../../common/cli.ts';
 
 export interface CliResult {
@@ -44,7 +45,7 @@ export function toResult(code: number, stdout: string, stderr: string): CliResul
   };
 }
 
-export const REPO_ROOT = resolve(__dirname, '../..');
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs bin/<program>.mjs as a real subprocess (slower; for end-to-end checks of the bin itself). */
 export function runBin(program: 'kiosk-agent' | 'license-server', args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; input?: string } = {}): CliResult {
