@@ -82,7 +82,8 @@ export interface FingerprintMatch {
  * 2. otherwise match when the matching weight is more than half the recorded weight and at
  *    least one matching component is not `machine_id` (unless `machine_id` is all that was
  *    recorded: a VM or container activated under a license that allows them);
- * 3. otherwise, if the unreadable components could have tipped it → unverifiable, else mismatch.
+ * 3. otherwise, if the unreadable components could have tipped it and the readable ones match
+ *    at least as much weight as they differ → unverifiable, else mismatch.
  */
 export function matchFingerprint(recorded: ComponentHashes, current: ComponentHashes): FingerprintMatch {
   const matched: string[] = [];
@@ -126,8 +127,12 @@ export function matchFingerprint(recorded: ComponentHashes, current: ComponentHa
   const hasStrongMatch = onlyMachineIdRecorded ? matched.length > 0 : matched.some((n) => n !== 'machine_id');
   if (score * 2 > total && hasStrongMatch) return result('match');
 
+  // Unverifiable only when what is readable agrees more than it differs: the missing weight
+  // could have decided it. Readable evidence of another device (an x64 token on a Pi, a disk
+  // image read by an unprivileged process) stays a mismatch.
   const strongUnreadable = unreadable.some((n) => n !== 'machine_id');
-  const couldMatch = (score + unreadableWeight) * 2 > total && (hasStrongMatch || strongUnreadable);
+  const differingWeight = total - score - unreadableWeight;
+  const couldMatch = (score + unreadableWeight) * 2 > total && (hasStrongMatch || strongUnreadable) && score >= differingWeight;
   return result(couldMatch ? 'unverifiable' : 'mismatch');
 }
 

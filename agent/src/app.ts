@@ -1,11 +1,16 @@
 // Wiring: builds what a command needs from the frozen config. No singletons: every CLI run
 // (and every test) gets its own context, closed at the end.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { CliIO } from '../../common/cli.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
 import { KioskError } from '../../common/errors.ts';
 import { parseTrustedKeySetText, type TrustedKeySet } from '../../common/trusted-keys.ts';
 import type { AgentConfig, Flavour } from './config.ts';
+import { readDeviceFingerprint } from './hardware/read-fingerprint.ts';
+import { readClockTrust } from './hardware/time-sync.ts';
+import { loadDeviceKey } from './license/device-key.ts';
+import type { LicenseServiceDeps } from './license/license-service.ts';
+import { agentDatabasePath, openAgentStore, type AgentStore } from './store/agent-store.ts';
 
 export interface AgentOptions {
   readonly flavour: Flavour;
@@ -25,6 +30,12 @@ export interface AgentContext {
   readonly io: CliIO;
   /** The trusted key set (built in, or the file the config names); loaded once. */
   trustedKeys(): TrustedKeySet;
+  /**
+   * The agent store `<dataDir>/agent.db`, opened (data dir created 0700, migrated) on first use
+   * and closed by close(). Callers that must not create the data dir check for the file first
+   * (store/agent-store.ts agentDatabasePath).
+   */
+  store(): AgentStore;
   /** Runs on close (stores register themselves here). */
   onClose(fn: () => void | Promise<void>): void;
   close(): Promise<void>;
@@ -32,6 +43,7 @@ export interface AgentContext {
 
 export function createAgentContext(config: AgentConfig, options: AgentOptions, io: CliIO): AgentContext {
   let keys: TrustedKeySet | undefined;
+  let store: AgentStore | undefined;
   const closers: Array<() => void | Promise<void>> = [];
   return {
     config,
@@ -41,6 +53,14 @@ export function createAgentContext(config: AgentConfig, options: AgentOptions, i
     trustedKeys() {
       keys ??= loadTrustedKeys(config, options);
       return keys;
+    },
+    store() {
+      if (!store) {
+        const opened = openAgentStore({ dataDir: config.dataDir, nativeBinding: options.sqliteBinding });
+        closers.push(() => opened.close());
+        store = opened;
+      }
+      return store;
     },
     onClose(fn) {
       closers.push(fn);
@@ -71,4 +91,22 @@ function loadTrustedKeys(config: AgentConfig, options: AgentOptions): TrustedKey
     );
   }
   return parseTrustedKeySetText(text, file);
+}
+
+/**
+ * The license service's collaborators for one run. `store: 'create'` opens (and creates)
+ * the store; `'existing'` uses it only if `<dataDir>/agent.db` is there (status never creates).
+ */
+export function licenseServiceDeps(ctx: AgentContext, store: 'create' | 'existing'): LicenseServiceDeps {
+  const keys = ctx.trustedKeys();
+  const { dataDir, sysroot } = ctx.config;
+  const useStore = store === 'create' || existsSync(agentDatabasePath(dataDir));
+  return {
+    trustedKeys: keys,
+    clock: ctx.clock,
+    state: useStore ? ctx.store().licenseState : null,
+    readFingerprint: () => readDeviceFingerprint({ sysroot, issuer: keys.issuer }),
+    deviceKeyThumbprint: async () => (await loadDeviceKey(dataDir))?.jkt ?? null,
+    clockTrust: () => readClockTrust(sysroot),
+  };
 }

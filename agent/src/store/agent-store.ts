@@ -1,0 +1,135 @@
+// The agent's SQLite store: `<dataDir>/agent.db`. Opened once per process (app.ts), closed by
+// the context. Modular: one module per table group; later issues add theirs (catalog, outbox)
+// through new migrations and a new member here.
+import { join } from 'node:path';
+import { KioskError } from '../../../common/errors.ts';
+import type { LicenseStatePort, StoredRevocationList } from '../domain/license-policy.ts';
+import { ensureDataDir, openDatabase, storageError, type SqliteDatabase } from './database.ts';
+import { licenseTables, type LicenseTables } from './license-tables.ts';
+import { migrate, schemaVersion } from './migrations.ts';
+import { revocationTables, type RevocationTables } from './revocation-tables.ts';
+import { timeTables, type TimeTables } from './time-tables.ts';
+import { trialTables, type TrialTables } from './trial-tables.ts';
+
+export const AGENT_DB_FILE = 'agent.db';
+
+export function agentDatabasePath(dataDir: string): string {
+  return join(dataDir, AGENT_DB_FILE);
+}
+
+/** The license state port (domain/license-policy.ts), plus storing a revocation list. */
+export interface LicenseStateStore extends LicenseStatePort {
+  /** Stores a (verified) revocation list if newer, raising the newest iat with it. */
+  storeRevocationList(list: StoredRevocationList): boolean;
+}
+
+export interface AgentStore {
+  readonly file: string;
+  /** For the table groups of later issues; prefer the typed members. */
+  readonly db: SqliteDatabase;
+  readonly tables: {
+    readonly license: LicenseTables;
+    readonly time: TimeTables;
+    readonly trial: TrialTables;
+    readonly revocations: RevocationTables;
+  };
+  readonly licenseState: LicenseStateStore;
+  /** Runs `fn` in an IMMEDIATE transaction (a write lock from the start). */
+  transaction<T>(fn: () => T): T;
+  /** `PRAGMA integrity_check` rows: ['ok'] when sound. */
+  integrityCheck(): string[];
+  schemaVersion(): number;
+  close(): void;
+}
+
+export interface OpenAgentStoreOptions {
+  readonly dataDir: string;
+  /** better-sqlite3's native addon (the single executable's); undefined in dev. */
+  readonly nativeBinding?: unknown;
+}
+
+/** Creates the data dir (0700) if needed, opens `<dataDir>/agent.db` and migrates it. */
+export function openAgentStore(options: OpenAgentStoreOptions): AgentStore {
+  ensureDataDir(options.dataDir);
+  const file = agentDatabasePath(options.dataDir);
+  const db = openDatabase({ file, nativeBinding: options.nativeBinding });
+  try {
+    migrate(db);
+    return buildStore(db, file);
+  } catch (err) {
+    db.close();
+    throw storageError(`cannot use the database ${file}`, err);
+  }
+}
+
+function buildStore(db: SqliteDatabase, file: string): AgentStore {
+  const tables = {
+    license: licenseTables(db),
+    time: timeTables(db),
+    trial: trialTables(db),
+    revocations: revocationTables(db),
+  };
+  const write = <T>(what: string, fn: () => T): T => {
+    try {
+      return db.transaction(fn).immediate();
+    } catch (err) {
+      throw storageError(what, err);
+    }
+  };
+  const read = <T>(what: string, fn: () => T): T => {
+    try {
+      return db.transaction(fn).deferred();
+    } catch (err) {
+      throw storageError(what, err);
+    }
+  };
+
+  const licenseState: LicenseStateStore = {
+    readLicenseState: () =>
+      read('reading the license state failed', () => ({
+        installed: tables.license.installed(),
+        time: tables.time.get(),
+        trial: tables.trial.get(),
+        revocationList: tables.revocations.get(),
+      })),
+    newestIatForLicense: (sub) => read('reading the license history failed', () => tables.license.newestIatFor(sub)),
+    commitLicenseInstall: (change) =>
+      write('installing the license failed', () => {
+        // The plan was made outside this transaction: re-check what it relied on.
+        const current = tables.license.installed();
+        if ((current?.jti ?? null) !== change.replacesJti) {
+          throw new KioskError('STORAGE_ERROR', 'another process changed the installed license during this install; run the command again');
+        }
+        const newest = tables.license.newestIatFor(change.license.sub);
+        if (newest !== null && newest > change.license.iat) {
+          throw new KioskError('TOKEN_REPLAYED', `a newer token of license ${change.license.sub} is installed already`);
+        }
+        tables.license.replace(change.license, change.license.installedAtMs);
+        tables.time.raise({ newestIatS: change.newestIatS, highWaterMs: change.highWaterMs });
+      }),
+    advanceHighWater: (ms) => write('saving the time high-water mark failed', () => tables.time.raise({ highWaterMs: ms })),
+    startTrialIfNeeded: (ms) => write('starting the trial failed', () => tables.trial.startIfNeeded(ms)),
+    storeRevocationList: (list) =>
+      write('storing the revocation list failed', () => {
+        const stored = tables.revocations.putIfNewer(list);
+        if (stored) tables.time.raise({ newestIatS: list.iat });
+        return stored;
+      }),
+  };
+
+  let closed = false;
+  return {
+    file,
+    db,
+    tables,
+    licenseState,
+    transaction: (fn) => write('a database transaction failed', fn),
+    integrityCheck: () => (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check),
+    schemaVersion: () => schemaVersion(db),
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
