@@ -43,7 +43,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^(agent|license-server)/src/domain/' },
       to: {
-        pathNot: ['^common/', '^(agent|license-server)/src/domain/', '^node_modules/zod/'],
+        pathNot: ['^common/', '^(agent|license-server)/src/domain/', '^node_modules/zod/', '^(node:)?crypto$'],
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -71,7 +71,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['^test/', '^node_modules/'] },
+    exclude: { path: ['^test/'] },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },
   },

@@ -1,0 +1,78 @@
+// Wiring: builds what a command (and later the HTTP server) needs from the frozen config.
+// No singletons: every CLI run and every test gets its own context, closed at the end.
+// Storage and keys are opened on first use, so `keys …` never creates a database and a
+// missing key set is reported before a database is made.
+import { randomBytes } from 'node:crypto';
+import type { CliIO } from '../../common/cli.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
+import { KioskError } from '../../common/errors.ts';
+import type { RandomBytes } from '../../common/license-key.ts';
+import type { DomainDeps, IssuanceDeps } from './domain/deps.ts';
+import type { DocumentSigner } from './domain/document-signer.ts';
+import type { ServerStorage } from './domain/server-storage.ts';
+import type { ServerConfig } from './config.ts';
+import { deviceKeyThumbprint } from './signing/device-key.ts';
+import { loadSigner } from './signing/signer.ts';
+import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
+
+export interface ServerOptions {
+  readonly clock?: Clock;
+  readonly random?: RandomBytes;
+  /** better-sqlite3's native addon, handed in by a single executable; undefined in dev. */
+  readonly sqliteBinding?: unknown;
+}
+
+export interface ServerContext {
+  readonly config: ServerConfig;
+  readonly clock: Clock;
+  readonly random: RandomBytes;
+  readonly io: CliIO;
+  /** Opened once, on first use. */
+  storage(): Promise<ServerStorage>;
+  /** The active signing key of config.keysDir, loaded once; KEYS_MISSING without keys. */
+  signer(): DocumentSigner;
+  deps(): Promise<DomainDeps>;
+  issuanceDeps(): Promise<IssuanceDeps>;
+  close(): Promise<void>;
+}
+
+export function createServerContext(config: ServerConfig, options: ServerOptions, io: CliIO): ServerContext {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? randomBytes;
+  let storage: Promise<ServerStorage> | undefined;
+  let signer: DocumentSigner | undefined;
+  const ctx: ServerContext = {
+    config,
+    clock,
+    random,
+    io,
+    storage() {
+      storage ??= openStorage(config, options);
+      return storage;
+    },
+    signer() {
+      signer ??= loadSigner(config.keysDir);
+      return signer;
+    },
+    async deps() {
+      return { storage: await ctx.storage(), clock, random };
+    },
+    async issuanceDeps() {
+      const s = ctx.signer(); // keys first: no database is made for a server without keys
+      return { ...(await ctx.deps()), signer: s, deviceKeyThumbprint };
+    },
+    async close() {
+      const opened = storage;
+      storage = undefined;
+      if (opened) await (await opened.catch(() => undefined))?.close();
+    },
+  };
+  return ctx;
+}
+
+export function openStorage(config: ServerConfig, options: ServerOptions): Promise<ServerStorage> {
+  if (config.database.kind === 'postgres') {
+    return Promise.reject(new KioskError('CONFIG_INVALID', 'PostgreSQL storage is not in this build yet: use a SQLite file (--db FILE or --data-dir DIR)'));
+  }
+  return openSqliteStorage({ file: config.database.file, nativeBinding: options.sqliteBinding });
+}

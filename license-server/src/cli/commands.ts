@@ -1,0 +1,28 @@
+// The license server's explicit command table (oclif habit; keeps a single-file bundle honest).
+// `start` (HTTP API, broker) joins later.
+import type { CommandSpec, OptionSpec } from '../../../common/cli.ts';
+import type { ServerContext } from '../app.ts';
+import { activateOfflineCommand } from './activate-offline.ts';
+import { keysActivateCommand, keysGenerateCommand, keysListCommand, keysRetireCommand } from './keys.ts';
+import { licenseCreateCommand } from './license-create.ts';
+import { licenseListCommand, licenseShowCommand } from './license-list.ts';
+import { licenseRevokeCommand } from './license-revoke.ts';
+
+export const SERVER_GLOBAL_OPTIONS: OptionSpec = {
+  'data-dir': { type: 'string' },
+  keys: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+export const SERVER_COMMANDS: readonly CommandSpec<ServerContext>[] = [
+  keysGenerateCommand,
+  keysListCommand,
+  keysActivateCommand,
+  keysRetireCommand,
+  licenseCreateCommand,
+  licenseListCommand,
+  licenseShowCommand,
+  licenseRevokeCommand,
+  activateOfflineCommand,
+];

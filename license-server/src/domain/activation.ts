@@ -1,0 +1,159 @@
+// Activation (online or air-gapped) and renewal: a checked request and a license key in, a
+// signed license token out (DESIGN §4.2, §4.3). Seat decisions and the token record happen in
+// one transaction, so two devices racing for the last seat cannot both win.
+import { KioskError } from '../../../common/errors.ts';
+import { matchFingerprint, type ComponentHashes, type FingerprintMatch } from '../../../common/fingerprint.ts';
+import { hashLicenseKey } from '../../../common/license-key.ts';
+import type { LicenseClaims } from '../../../common/license-token.ts';
+import { checkActivationRequest } from './activation-request.ts';
+import type { IssuanceDeps } from './deps.ts';
+import { newActivationId, newTokenId } from './ids.ts';
+import { isoTime } from './iso-time.ts';
+import { unknownLicenseKey } from './licenses.ts';
+import type { ActivationMode, ActivationRecord, LicenseRecord } from './server-storage.ts';
+import { buildLicenseClaims } from './token-claims.ts';
+
+export interface ActivateInput {
+  readonly licenseKey: string;
+  /** The request document, still unchecked (parsed JSON). */
+  readonly request: unknown;
+  readonly mode: ActivationMode;
+  readonly actor: string;
+}
+
+export interface ActivationResult {
+  /** The signed license token (compact JWS). */
+  readonly token: string;
+  readonly claims: LicenseClaims;
+  readonly license: LicenseRecord;
+  readonly activation: ActivationRecord;
+  /** 'reused': the request matched an active activation, whose seat and device id it keeps. */
+  readonly seat: 'new' | 'reused';
+  readonly activeDevices: number;
+}
+
+/** Refusals about a known license are audited (the fleet view shows them); others are not. */
+const AUDITED_REFUSALS = new Set(['REVOKED', 'EXPIRED', 'NOT_YET_VALID', 'SEATS_FULL', 'VIRTUAL_NOT_ALLOWED']);
+
+export async function activate(deps: IssuanceDeps, input: ActivateInput): Promise<ActivationResult> {
+  const keyHash = hashLicenseKey(input.licenseKey); // LICENSE_KEY_MALFORMED before anything else
+  const { request, devicePublicJwk, virtualReason } = await checkActivationRequest(input.request, deps.signer.issuer, deps.deviceKeyThumbprint);
+  // A cheap read first: unknown keys (guessing) never take the write lock.
+  const known = await deps.storage.findLicenseByKeyHash(keyHash);
+  if (!known) throw unknownLicenseKey();
+
+  const nowMs = deps.clock.nowMs();
+  try {
+    return await deps.storage.transaction(async (tx) => {
+      const license = await tx.findLicenseByKeyHash(keyHash);
+      if (!license) throw unknownLicenseKey();
+      checkLicenseUsable(license, nowMs, virtualReason);
+
+      const active = await tx.listActivations(license.id, { status: 'active' });
+      const matched = bestMatch(active, request.components);
+      let activation: ActivationRecord;
+      if (matched) {
+        const refresh = { components: request.components, jkt: request.jkt, devicePublicJwk, platform: request.platform, mode: input.mode, updatedAtMs: nowMs };
+        await tx.refreshActivation(matched.activation.id, refresh);
+        activation = { ...matched.activation, ...refresh };
+      } else {
+        if (active.length >= license.maxDevices) {
+          throw new KioskError('SEATS_FULL', `all ${license.maxDevices} seat(s) of license ${license.id} are taken: deactivate a device or raise the seat count`);
+        }
+        activation = {
+          id: newActivationId(deps.random),
+          licenseId: license.id,
+          deviceId: request.deviceId,
+          components: request.components,
+          jkt: request.jkt,
+          devicePublicJwk,
+          platform: request.platform,
+          mode: input.mode,
+          status: 'active',
+          createdAtMs: nowMs,
+          updatedAtMs: nowMs,
+          lastTokenJti: null,
+          lastTokenIat: null,
+        };
+        await tx.insertActivation(activation);
+      }
+
+      const claims = buildLicenseClaims({
+        issuer: deps.signer.issuer,
+        license,
+        deviceId: activation.deviceId,
+        components: request.components,
+        jkt: request.jkt,
+        mode: input.mode,
+        jti: newTokenId(deps.random),
+        nowMs,
+      });
+      const token = await deps.signer.signLicense(claims);
+      await tx.recordIssuedToken({ jti: claims.jti, licenseId: license.id, activationId: activation.id, iat: claims.iat, exp: claims.exp });
+      await tx.appendAudit({
+        atMs: nowMs,
+        actor: input.actor,
+        action: matched ? 'activation.renew' : 'activation.new',
+        licenseId: license.id,
+        deviceId: activation.deviceId,
+        details: {
+          activationId: activation.id,
+          mode: input.mode,
+          jti: claims.jti,
+          exp: claims.exp,
+          ...(request.deviceId !== activation.deviceId ? { requestDeviceId: request.deviceId } : {}),
+          ...(matched ? { matched: matched.match.matched, differing: matched.match.differing } : {}),
+          ...(virtualReason ? { virtual: virtualReason } : {}),
+        },
+      });
+      return {
+        token,
+        claims,
+        license,
+        activation: { ...activation, lastTokenJti: claims.jti, lastTokenIat: claims.iat },
+        seat: matched ? 'reused' : 'new',
+        activeDevices: matched ? active.length : active.length + 1,
+      } satisfies ActivationResult;
+    });
+  } catch (err) {
+    if (err instanceof KioskError && AUDITED_REFUSALS.has(err.code)) {
+      await deps.storage.appendAudit({
+        atMs: nowMs,
+        actor: input.actor,
+        action: 'activation.refused',
+        licenseId: known.id,
+        deviceId: request.deviceId,
+        details: { code: err.code, mode: input.mode },
+      });
+    }
+    throw err;
+  }
+}
+
+function checkLicenseUsable(license: LicenseRecord, nowMs: number, virtualReason: string | null): void {
+  if (license.status === 'revoked') {
+    throw new KioskError('REVOKED', `license ${license.id} was revoked on ${isoTime(license.revokedAtMs ?? nowMs)}`);
+  }
+  if (nowMs >= license.expiresAtMs) throw new KioskError('EXPIRED', `license ${license.id} expired on ${isoTime(license.expiresAtMs)}`);
+  if (nowMs < license.startsAtMs) throw new KioskError('NOT_YET_VALID', `license ${license.id} starts on ${isoTime(license.startsAtMs)}`);
+  if (virtualReason !== null && !license.allowVirtual) {
+    throw new KioskError('VIRTUAL_NOT_ALLOWED', `license ${license.id} does not allow virtual machines or containers, and this device counts as one: ${virtualReason}`);
+  }
+}
+
+/** The active activation this device already holds: the best fingerprint match, newest on a tie. */
+function bestMatch(active: readonly ActivationRecord[], current: ComponentHashes): { activation: ActivationRecord; match: FingerprintMatch } | undefined {
+  let best: { activation: ActivationRecord; match: FingerprintMatch } | undefined;
+  for (const activation of active) {
+    const match = matchFingerprint(activation.components, current);
+    if (match.outcome !== 'match') continue;
+    if (!best) {
+      best = { activation, match };
+      continue;
+    }
+    const ratio = match.score / match.total;
+    const bestRatio = best.match.score / best.match.total;
+    if (ratio > bestRatio || (ratio === bestRatio && activation.updatedAtMs > best.activation.updatedAtMs)) best = { activation, match };
+  }
+  return best;
+}
