@@ -7,10 +7,10 @@
 // Re-running keeps what exists: a licensed agent just shows its status.
 // No key, token or license key is printed by this script.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const root = resolve(import.meta.dirname, '..');
 const keysDir = resolve(root, '.data/server/keys');
 const agentDir = resolve(root, '.data/agent');
 const requestFile = resolve(agentDir, 'activation-request.json');
@@ -34,21 +34,24 @@ function fail(text) {
   process.exit(1);
 }
 
-step('license status of this device');
-const status = run('kiosk-agent', ['license', 'status', '--json'], { capture: true });
-let current;
-try {
-  current = JSON.parse(status.stdout);
-} catch {
-  current = undefined;
+const haveKeys = existsSync(keysDir) && readdirSync(keysDir).some((f) => f.endsWith('.private.pem'));
+if (haveKeys) {
+  step('license status of this device');
+  const status = run('kiosk-agent', ['license', 'status', '--json'], { capture: true });
+  let current;
+  try {
+    current = JSON.parse(status.stdout);
+  } catch {
+    current = undefined;
+  }
+  if (current && (current.mode === 'licensed' || current.mode === 'grace')) {
+    run('kiosk-agent', ['license', 'status']);
+    process.exit(0);
+  }
+  console.log(current ? `mode ${current.mode} (${current.reason ?? 'no reason'}): issuing a license for this device` : 'no usable status: issuing a license for this device');
 }
-if (current && (current.mode === 'licensed' || current.mode === 'grace')) {
-  run('kiosk-agent', ['license', 'status']);
-  process.exit(0);
-}
-console.log(current ? `mode ${current.mode} (${current.reason ?? 'no reason'}): issuing a license for this device` : 'no status yet');
 
-if (!existsSync(keysDir) || !readdirSync(keysDir).some((f) => f.endsWith('.private.pem'))) {
+if (!haveKeys) {
   step('dev signing keys (throw-away; a vendor makes real ones with "license-server keys generate")');
   if (run('license-server', ['keys', 'generate', '--out', keysDir, '--issuer', 'urn:kiosk:vendor:dev']).code !== 0) fail('keys generate failed');
 }
@@ -57,7 +60,6 @@ step('activation request of this device (kiosk-agent fingerprint --json)');
 mkdirSync(agentDir, { recursive: true, mode: 0o700 });
 const fp = run('kiosk-agent', ['fingerprint', '--json'], { capture: true });
 if (fp.code !== 0) fail('fingerprint failed');
-const { writeFileSync } = await import('node:fs');
 writeFileSync(requestFile, fp.stdout);
 const request = JSON.parse(fp.stdout);
 console.log(`device ${request.deviceId}: ${Object.keys(request.components).join(', ')}${request.platform.virtualization ? ` (virtual: ${request.platform.virtualization})` : ''}`);
