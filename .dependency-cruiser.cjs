@@ -66,6 +66,13 @@ module.exports = {
       from: { pathNot: ['^(agent|license-server)/src/(main\\.ts|cli/)'] },
       to: { path: '^(agent|license-server)/src/cli/' },
     },
+    {
+      name: 'agent-daemon-is-wiring',
+      comment: 'agent/src/daemon/ wires store, hardware and license together for run/activate/deactivate: only the wiring and the CLI import it',
+      severity: 'error',
+      from: { path: '^agent/src/', pathNot: ['^agent/src/(main|app)\\.ts$', '^agent/src/cli/', '^agent/src/daemon/'] },
+      to: { path: '^agent/src/daemon/' },
+    },
     ...ioIsolation('agent', AGENT_IO),
     ...ioIsolation('license-server', SERVER_IO),
   ],

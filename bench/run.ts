@@ -4,10 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { fmt, machineLine, type BenchResult } from './harness.ts';
 import { fingerprintBench } from './fingerprint.bench.ts';
 import { licenseCheckBench } from './license-check.bench.ts';
+import { executableBench } from './executable.bench.ts';
+import { activationsBench } from './activations.bench.ts';
 
 const BENCHMARKS: ReadonlyArray<{ id: string; run: () => Promise<BenchResult> }> = [
   { id: 'fingerprint', run: fingerprintBench },
   { id: 'license-check', run: licenseCheckBench },
+  { id: 'executable', run: executableBench },
+  { id: 'activations', run: activationsBench },
 ];
 
 function render(results: readonly BenchResult[], when: string): string {

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../common/clock.ts';
 import { KioskError } from '../../common/errors.ts';
 import { parseTrustedKeySetText, type TrustedKeySet } from '../../common/trusted-keys.ts';
 import type { AgentConfig, Flavour } from './config.ts';
+import type { Scheduler } from './daemon/daemon.ts';
 import { readDeviceFingerprint } from './hardware/read-fingerprint.ts';
 import { readClockTrust } from './hardware/time-sync.ts';
 import { loadDeviceKey } from './license/device-key.ts';
@@ -18,9 +19,20 @@ export interface AgentOptions {
   readonly builtInKeys?: TrustedKeySet;
   /** better-sqlite3's native binding, handed in by the single executable; undefined in dev. */
   readonly sqliteBinding?: unknown;
+  /**
+   * Loads the native binding for a data dir (the single executable's addon loader, agent/src/native);
+   * called only when the store is first opened, so --version never touches the data dir. Wins over sqliteBinding.
+   */
+  readonly loadSqliteBinding?: (dataDir: string) => unknown;
   readonly clock?: Clock;
   /** e.g. "linux-x64"; shown by --version. */
   readonly target?: string;
+  /** Timers of the daemon (`run`); tests pass a fake one they fire by hand. */
+  readonly scheduler?: Scheduler;
+  /** Uniform randomness in [0, 1) for backoff jitter (default Math.random); tests pin it. */
+  readonly random?: () => number;
+  /** Stops `run` when aborted (in-process tests); the real process stops on SIGTERM/SIGINT. */
+  readonly shutdown?: AbortSignal;
 }
 
 export interface AgentContext {
@@ -56,7 +68,8 @@ export function createAgentContext(config: AgentConfig, options: AgentOptions, i
     },
     store() {
       if (!store) {
-        const opened = openAgentStore({ dataDir: config.dataDir, nativeBinding: options.sqliteBinding });
+        const nativeBinding = options.loadSqliteBinding ? options.loadSqliteBinding(config.dataDir) : options.sqliteBinding;
+        const opened = openAgentStore({ dataDir: config.dataDir, nativeBinding });
         closers.push(() => opened.close());
         store = opened;
       }

@@ -1,6 +1,10 @@
 // Agent configuration: parsed once, frozen, passed down. The only agent module that reads
 // process.env (through the CliIO env it is given).
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { z } from 'zod';
+import { KioskError } from '../../common/errors.ts';
+import { checkServerUrl } from './license/server-client.ts';
 
 export type Flavour = 'release' | 'test';
 
@@ -40,4 +44,142 @@ export function resolveAgentConfig(input: AgentConfigInput): AgentConfig {
     else if (!input.hasBuiltInKeys) trustedKeysFile = resolve(cwd, DEV_TRUSTED_KEYS);
   }
   return Object.freeze({ flavour, dataDir, sysroot, trustedKeysFile });
+}
+
+// ---------------------------------------------------------------------------------------------
+// `kiosk-agent run [--config FILE]`: the daemon's settings. Layers: defaults < file < env <
+// flags; parsed with a schema (unknown keys in the file are refused: a typo must not silently
+// fall back to a default), frozen. Intervals are bounded so no file can make the daemon hammer
+// the server or let a token run out unrenewed. The trial's length and limits are not here
+// (built into the executable, domain/trial.ts), nor are the backoff numbers (domain/backoff.ts).
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RunConfig {
+  /** The config file read, if any (absolute). */
+  readonly configFile: string | null;
+  /** Overrides the server link's apiUrl (normalised, TLS rule checked); null: use the link. */
+  readonly serverUrl: string | null;
+  readonly logLevel: LogLevel;
+  readonly renewal: {
+    /** Renew a token this many days after its issue (1–14). */
+    readonly afterDays: number;
+    /** …or this many days before its exp (1–29). */
+    readonly beforeExpiryDays: number;
+    /** Offer a token the server refused again after this many hours (1–168). */
+    readonly retryAfterRefusalHours: number;
+  };
+  readonly revocations: {
+    /** Fetch the revocation list this often (5–1440 minutes). */
+    readonly intervalMinutes: number;
+  };
+  /** Re-evaluate the license at least this often (1–60 minutes). */
+  readonly checkIntervalMinutes: number;
+}
+
+export const RUN_CONFIG_DEFAULTS = Object.freeze({
+  logLevel: 'info' as LogLevel,
+  renewal: Object.freeze({ afterDays: 7, beforeExpiryDays: 23, retryAfterRefusalHours: 24 }),
+  revocations: Object.freeze({ intervalMinutes: 60 }),
+  checkIntervalMinutes: 10,
+});
+
+export const RUN_CONFIG_ENV = {
+  config: 'KIOSK_AGENT_CONFIG',
+  serverUrl: 'KIOSK_AGENT_SERVER_URL',
+  logLevel: 'KIOSK_AGENT_LOG_LEVEL',
+} as const;
+
+/** Largest config file read. */
+export const MAX_CONFIG_FILE_BYTES = 64 * 1024;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const runConfigFileSchema = z.strictObject({
+  serverUrl: z.string().min(1).max(2048).optional(),
+  logLevel: z.enum(LOG_LEVELS).optional(),
+  renewal: z
+    .strictObject({
+      afterDays: int(1, 14).optional(),
+      beforeExpiryDays: int(1, 29).optional(),
+      retryAfterRefusalHours: int(1, 168).optional(),
+    })
+    .optional(),
+  revocations: z.strictObject({ intervalMinutes: int(5, 1440).optional() }).optional(),
+  checkIntervalMinutes: int(1, 60).optional(),
+});
+export type RunConfigFile = z.infer<typeof runConfigFileSchema>;
+
+export interface RunConfigInput {
+  readonly flags: { readonly config?: string | undefined; readonly server?: string | undefined; readonly 'log-level'?: string | undefined };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Reads the config file (injected in tests); default: fs, capped at MAX_CONFIG_FILE_BYTES. */
+  readonly readFile?: (path: string) => string;
+}
+
+export function resolveRunConfig(input: RunConfigInput): RunConfig {
+  const { flags, env, cwd } = input;
+  const fileFlag = flags.config ?? env[RUN_CONFIG_ENV.config];
+  const configFile = fileFlag === undefined || fileFlag === '' ? null : resolve(cwd, fileFlag);
+  const file: RunConfigFile = configFile === null ? {} : parseRunConfigFile((input.readFile ?? readConfigFile)(configFile), configFile);
+
+  // Each layer's value with the name it goes by, for messages that say where a bad value came from.
+  const layered = (flag: string, envName: string, fileKey: string, values: [string | undefined, string | undefined, string | undefined]): { value: string; from: string } | null => {
+    const [fromFlag, fromEnv, fromFile] = values;
+    if (fromFlag !== undefined) return { value: fromFlag, from: `--${flag}` };
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: envName };
+    if (fromFile !== undefined) return { value: fromFile, from: `${configFile}: ${fileKey}` };
+    return null;
+  };
+  const server = layered('server', RUN_CONFIG_ENV.serverUrl, 'serverUrl', [flags.server, env[RUN_CONFIG_ENV.serverUrl], file.serverUrl]);
+  let serverUrl: string | null = null;
+  if (server !== null && server.value !== '') {
+    const checked = checkServerUrl(server.value);
+    if (!checked.ok) throw new KioskError('CONFIG_INVALID', `${server.from}: server URL: ${checked.message}`);
+    serverUrl = checked.url;
+  }
+  const level = layered('log-level', RUN_CONFIG_ENV.logLevel, 'logLevel', [flags['log-level'], env[RUN_CONFIG_ENV.logLevel], file.logLevel]);
+  const levelSource = level?.value ?? RUN_CONFIG_DEFAULTS.logLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(levelSource)) {
+    throw new KioskError('CONFIG_INVALID', `${level?.from ?? 'log level'}: "${levelSource.slice(0, 32)}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return Object.freeze({
+    configFile,
+    serverUrl,
+    logLevel: levelSource as LogLevel,
+    renewal: Object.freeze({ ...RUN_CONFIG_DEFAULTS.renewal, ...definedOnly(file.renewal ?? {}) }),
+    revocations: Object.freeze({ ...RUN_CONFIG_DEFAULTS.revocations, ...definedOnly(file.revocations ?? {}) }),
+    checkIntervalMinutes: file.checkIntervalMinutes ?? RUN_CONFIG_DEFAULTS.checkIntervalMinutes,
+  });
+}
+
+/** Parses the text of a config file (JSON) with its schema; CONFIG_INVALID names the file and the key. */
+export function parseRunConfigFile(text: string, source: string): RunConfigFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new KioskError('CONFIG_INVALID', `${source}: not JSON (${err instanceof Error ? err.message : 'parse error'})`);
+  }
+  const parsed = runConfigFileSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new KioskError('CONFIG_INVALID', `${source}: ${first?.path.join('.') || '(root)'}: ${first?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function readConfigFile(path: string): string {
+  try {
+    if (statSync(path).size > MAX_CONFIG_FILE_BYTES) throw new KioskError('CONFIG_INVALID', `${path}: larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof KioskError) throw err;
+    throw new KioskError('CONFIG_INVALID', `cannot read the config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

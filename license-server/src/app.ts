@@ -11,7 +11,11 @@ import type { DomainDeps, IssuanceDeps } from './domain/deps.ts';
 import type { DocumentSigner } from './domain/document-signer.ts';
 import type { ServerStorage } from './domain/server-storage.ts';
 import type { ServerConfig } from './config.ts';
+import type { HttpAppDeps } from './http/http-deps.ts';
+import { createRevocationListCache } from './domain/revocation-list-cache.ts';
 import { deviceKeyThumbprint } from './signing/device-key.ts';
+import { verifyEs256 } from './signing/jws-verify.ts';
+import { createServerKeySetReader } from './signing/server-key-set.ts';
 import { loadSigner } from './signing/signer.ts';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
 
@@ -27,6 +31,8 @@ export interface ServerContext {
   readonly clock: Clock;
   readonly random: RandomBytes;
   readonly io: CliIO;
+  /** What the context was made with (a sibling context, e.g. with --dev keys, reuses them). */
+  readonly options: ServerOptions;
   /** Opened once, on first use. */
   storage(): Promise<ServerStorage>;
   /** The active signing key of config.keysDir, loaded once; KEYS_MISSING without keys. */
@@ -41,11 +47,14 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
   const random = options.random ?? randomBytes;
   let storage: Promise<ServerStorage> | undefined;
   let signer: DocumentSigner | undefined;
+  const serverKeySet = createServerKeySetReader(config.keysDir);
+  const revocationCache = createRevocationListCache();
   const ctx: ServerContext = {
     config,
     clock,
     random,
     io,
+    options,
     storage() {
       storage ??= openStorage(config, options);
       return storage;
@@ -59,7 +68,7 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
     },
     async issuanceDeps() {
       const s = ctx.signer(); // keys first: no database is made for a server without keys
-      return { ...(await ctx.deps()), signer: s, deviceKeyThumbprint };
+      return { ...(await ctx.deps()), signer: s, deviceKeyThumbprint, verifyEs256, serverKeySet, revocationCache };
     },
     async close() {
       const opened = storage;
@@ -75,4 +84,14 @@ export function openStorage(config: ServerConfig, options: ServerOptions): Promi
     return Promise.reject(new KioskError('CONFIG_INVALID', 'PostgreSQL storage is not in this build yet: use a SQLite file (--db FILE or --data-dir DIR)'));
   }
   return openSqliteStorage({ file: config.database.file, nativeBinding: options.sqliteBinding });
+}
+
+/** The HTTP API's collaborators from a context (`start`, tests, the bench). */
+export function createHttpAppDeps(ctx: ServerContext, settings: Omit<HttpAppDeps, 'clock' | 'domainDeps' | 'issuanceDeps'>): HttpAppDeps {
+  return {
+    ...settings,
+    clock: ctx.clock,
+    domainDeps: () => ctx.deps(),
+    issuanceDeps: () => ctx.issuanceDeps(),
+  };
 }

@@ -17,6 +17,7 @@ export function serverCliDefinition(options: ServerOptions = {}): CliDefinition<
           'data-dir': values['data-dir'] as string | undefined,
           keys: values.keys as string | undefined,
           db: values.db as string | undefined,
+          config: values.config as string | undefined,
         },
         env: io.env,
         cwd: io.cwd,

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { openSqliteStorage } from '../../license-server/src/storage/sqlite/sqlite-storage.ts';
 import type { ServerStorage } from '../../license-server/src/domain/server-storage.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { describeServerStorageContract } from './server-storage.contract.ts';
+import { describeOnlineStorageContract } from './online-storage.contract.ts';
+import { describeServerStorageContract, type StorageHarness } from './server-storage.contract.ts';
 
 function raw(file: string, sql: string, seq: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -20,7 +21,7 @@ function raw(file: string, sql: string, seq: number): Promise<void> {
   });
 }
 
-describeServerStorageContract('SQLite', async () => {
+async function sqliteHarness(): Promise<StorageHarness> {
   const file = join(makeTempDir('kiosk-storage-'), 'nested', 'server.db');
   let current: ServerStorage = await openSqliteStorage({ file });
   return {
@@ -36,4 +37,7 @@ describeServerStorageContract('SQLite', async () => {
     deleteAuditEntry: (seq) => raw(file, 'DELETE FROM audit_log WHERE seq = ?', seq),
     dispose: () => current.close(),
   };
-});
+}
+
+describeServerStorageContract('SQLite', sqliteHarness);
+describeOnlineStorageContract('SQLite', sqliteHarness);

@@ -8,6 +8,7 @@ import { ensureDataDir, openDatabase, storageError, type SqliteDatabase } from '
 import { licenseTables, type LicenseTables } from './license-tables.ts';
 import { migrate, schemaVersion } from './migrations.ts';
 import { revocationTables, type RevocationTables } from './revocation-tables.ts';
+import { serverLinkTables, type ServerLinkTables, type ServerLinkUpdate } from './server-link-tables.ts';
 import { timeTables, type TimeTables } from './time-tables.ts';
 import { trialTables, type TrialTables } from './trial-tables.ts';
 
@@ -21,6 +22,22 @@ export function agentDatabasePath(dataDir: string): string {
 export interface LicenseStateStore extends LicenseStatePort {
   /** Stores a (verified) revocation list if newer, raising the newest iat with it. */
   storeRevocationList(list: StoredRevocationList): boolean;
+  /**
+   * Deactivation: the installed license (if its jti is `expectedJti`) goes to the history and
+   * the server link is removed, in one transaction. Returns false when nothing was installed.
+   */
+  removeInstalledLicense(expectedJti: string, nowMs: number): boolean;
+}
+
+/** The server link (online activation), store/server-link-tables.ts. */
+export interface ServerLinkStore extends Pick<ServerLinkTables, 'get' | 'recordRefusal'> {
+  /**
+   * A license state port whose install also writes the link from a token answer, in the same
+   * transaction: an online activation or renewal stores both or neither.
+   */
+  installingWith(update: Omit<ServerLinkUpdate, 'licenseId'>): LicenseStatePort;
+  /** Sets the link from a token answer whose token needed no install (it was installed already). */
+  updateFromTokenAnswer(update: ServerLinkUpdate): void;
 }
 
 export interface AgentStore {
@@ -32,8 +49,10 @@ export interface AgentStore {
     readonly time: TimeTables;
     readonly trial: TrialTables;
     readonly revocations: RevocationTables;
+    readonly serverLink: ServerLinkTables;
   };
   readonly licenseState: LicenseStateStore;
+  readonly serverLink: ServerLinkStore;
   /** Runs `fn` in an IMMEDIATE transaction (a write lock from the start). */
   transaction<T>(fn: () => T): T;
   /** `PRAGMA integrity_check` rows: ['ok'] when sound. */
@@ -68,6 +87,7 @@ function buildStore(db: SqliteDatabase, file: string): AgentStore {
     time: timeTables(db),
     trial: trialTables(db),
     revocations: revocationTables(db),
+    serverLink: serverLinkTables(db),
   };
   const write = <T>(what: string, fn: () => T): T => {
     try {
@@ -115,6 +135,30 @@ function buildStore(db: SqliteDatabase, file: string): AgentStore {
         if (stored) tables.time.raise({ newestIatS: list.iat });
         return stored;
       }),
+    removeInstalledLicense: (expectedJti, nowMs) =>
+      write('removing the license failed', () => {
+        const current = tables.license.installed();
+        if (current === null) return false;
+        if (current.jti !== expectedJti) {
+          throw new KioskError('STORAGE_ERROR', 'another process changed the installed license meanwhile; run the command again');
+        }
+        tables.serverLink.clear();
+        return tables.license.remove(nowMs);
+      }),
+  };
+
+  const serverLink: ServerLinkStore = {
+    get: () => read('reading the server link failed', () => tables.serverLink.get()),
+    recordRefusal: (r) => write('recording the refusal failed', () => tables.serverLink.recordRefusal(r)),
+    updateFromTokenAnswer: (update) => write('saving the server link failed', () => tables.serverLink.putFromTokenAnswer(update)),
+    installingWith: (update) => ({
+      ...licenseState,
+      commitLicenseInstall: (change) =>
+        write('installing the license failed', () => {
+          licenseState.commitLicenseInstall(change); // nested: a savepoint inside this transaction
+          tables.serverLink.putFromTokenAnswer({ ...update, licenseId: change.license.sub });
+        }),
+    }),
   };
 
   let closed = false;
@@ -123,6 +167,7 @@ function buildStore(db: SqliteDatabase, file: string): AgentStore {
     db,
     tables,
     licenseState,
+    serverLink,
     transaction: (fn) => write('a database transaction failed', fn),
     integrityCheck: () => (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check),
     schemaVersion: () => schemaVersion(db),

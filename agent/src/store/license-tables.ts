@@ -35,6 +35,8 @@ export interface LicenseTables {
   newestIatFor(sub: string): number | null;
   /** Moves the installed token (if any) to the history and installs `license`. Call inside a transaction. */
   replace(license: StoredLicense, nowMs: number): void;
+  /** Moves the installed token (if any) to the history, leaving none installed. Call inside a transaction. */
+  remove(nowMs: number): boolean;
 }
 
 export function licenseTables(db: SqliteDatabase): LicenseTables {
@@ -46,6 +48,7 @@ export function licenseTables(db: SqliteDatabase): LicenseTables {
   const archive = db.prepare(
     'INSERT INTO license_history (token, sub, jti, iat, installed_at, replaced_at) SELECT token, sub, jti, iat, installed_at, ? FROM license_installed WHERE slot = 1',
   );
+  const removeInstalled = db.prepare('DELETE FROM license_installed WHERE slot = 1');
   const upsert = db.prepare(
     `INSERT INTO license_installed (slot, token, sub, jti, iat, installed_at) VALUES (1, @token, @sub, @jti, @iat, @installedAt)
      ON CONFLICT (slot) DO UPDATE SET token = excluded.token, sub = excluded.sub, jti = excluded.jti, iat = excluded.iat, installed_at = excluded.installed_at`,
@@ -68,6 +71,10 @@ export function licenseTables(db: SqliteDatabase): LicenseTables {
     replace(license, nowMs) {
       archive.run(nowMs);
       upsert.run({ token: license.token, sub: license.sub, jti: license.jti, iat: license.iat, installedAt: license.installedAtMs });
+    },
+    remove(nowMs) {
+      archive.run(nowMs);
+      return removeInstalled.run().changes > 0;
     },
   };
 }

@@ -61,6 +61,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'server link: where an online-activated device talks to its license server',
+    sql: `
+      -- Written by \`kiosk-agent activate\` together with the license it installs; updated by
+      -- renewals; removed by \`deactivate\`. No row: the license was installed offline and is
+      -- never renewed online. At most one row.
+      CREATE TABLE server_link (
+        slot                 INTEGER PRIMARY KEY CHECK (slot = 1),
+        license_id           TEXT    NOT NULL,   -- the sub of the license activated online
+        api_url              TEXT    NOT NULL,
+        mqtt_url             TEXT    NOT NULL,
+        linked_at            INTEGER NOT NULL,   -- ms
+        last_refresh_at      INTEGER,            -- ms (device clock), last token received
+        server_time_ms       INTEGER,            -- the server's clock in that answer
+        server_time_at       INTEGER,            -- ms, the device clock when it arrived
+        last_refusal_code    TEXT,               -- the last final refusal of a renewal
+        last_refusal_jti     TEXT,
+        last_refusal_at      INTEGER             -- ms
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -10,6 +10,7 @@ import type { IssuanceDeps } from './deps.ts';
 import { newActivationId, newTokenId } from './ids.ts';
 import { isoTime } from './iso-time.ts';
 import { unknownLicenseKey } from './licenses.ts';
+import { supersedeSeatTokens, unlistReactivatedDevice } from './revocation-rules.ts';
 import type { ActivationMode, ActivationRecord, LicenseRecord } from './server-storage.ts';
 import { buildLicenseClaims } from './token-claims.ts';
 
@@ -54,6 +55,8 @@ export async function activate(deps: IssuanceDeps, input: ActivateInput): Promis
       let activation: ActivationRecord;
       if (matched) {
         const refresh = { components: request.components, jkt: request.jkt, devicePublicJwk, platform: request.platform, mode: input.mode, updatedAtMs: nowMs };
+        // Another device key: the seat's earlier tokens are superseded (revocation list).
+        if (matched.activation.jkt !== request.jkt) await supersedeSeatTokens(tx, matched.activation, nowMs);
         await tx.refreshActivation(matched.activation.id, refresh);
         activation = { ...matched.activation, ...refresh };
       } else {
@@ -76,6 +79,8 @@ export async function activate(deps: IssuanceDeps, input: ActivateInput): Promis
           lastTokenIat: null,
         };
         await tx.insertActivation(activation);
+        // A freed device coming back: its id leaves the revocation list, its old tokens stay listed.
+        await unlistReactivatedDevice(tx, activation.deviceId, nowMs);
       }
 
       const claims = buildLicenseClaims({

@@ -6,6 +6,7 @@ import type { DomainDeps } from './deps.ts';
 import { newLicenseId } from './ids.ts';
 import { isoTime } from './iso-time.ts';
 import { resolveLicenseTerms, type LicenseTermsInput } from './license-terms.ts';
+import { listRevokedLicense } from './revocation-rules.ts';
 import type { ActivationRecord, LicenseRecord, LicenseWithSeats, StorageOps } from './server-storage.ts';
 
 export interface CreatedLicense {
@@ -85,6 +86,8 @@ export interface RevokedLicense {
   readonly license: LicenseRecord;
   /** False when the license was revoked already. */
   readonly changed: boolean;
+  /** The revocation list version that lists the license. */
+  readonly revocationVersion: number;
 }
 
 /** Revokes by key or id; idempotent. New activations and renewals are refused from now on. */
@@ -93,11 +96,13 @@ export async function revokeLicense(deps: DomainDeps, input: { readonly ref: str
   return deps.storage.transaction(async (tx) => {
     const found = await findLicense(tx, input.ref);
     const changed = await tx.revokeLicense(found.id, nowMs);
+    // Listed in the same transaction, so the list's version moves with the revocation.
+    const revocationVersion = changed ? await listRevokedLicense(tx, found, nowMs) : await tx.getRevocationVersion();
     if (changed) {
-      await tx.appendAudit({ atMs: nowMs, actor: input.actor, action: 'license.revoke', licenseId: found.id, deviceId: null, details: {} });
+      await tx.appendAudit({ atMs: nowMs, actor: input.actor, action: 'license.revoke', licenseId: found.id, deviceId: null, details: { revocationVersion } });
     }
     const license = await tx.getLicense(found.id);
     if (!license) throw new KioskError('INTERNAL', `license ${found.id} vanished during revocation`);
-    return { license, changed };
+    return { license, changed, revocationVersion };
   });
 }

@@ -102,6 +102,56 @@ export interface LicenseWithSeats {
 }
 
 /**
+ * A vendor API token as stored: the SHA-256 of the token, never the token itself. Scope names
+ * are kept as given at creation; domain/api-tokens.ts decodes them (an unknown name grants nothing).
+ */
+export interface StoredApiToken {
+  /** `atk_<hex>`: not secret (lists, audit). */
+  readonly id: string;
+  readonly name: string;
+  /** SHA-256 hex of the whole token string; unique. */
+  readonly tokenHash: string;
+  readonly scopes: readonly string[];
+  readonly createdAtMs: number;
+  readonly revokedAtMs: number | null;
+  readonly lastUsedAtMs: number | null;
+}
+
+/** What the signed revocation list names (common/revocation-list.ts): license, device or token ids. */
+export type RevocationKind = 'license' | 'device' | 'token';
+
+export interface RevocationEntry {
+  readonly kind: RevocationKind;
+  /** A license id (`sub`), device id (`device.id`) or token id (`jti`). */
+  readonly value: string;
+  /** Epoch seconds: listed while now < untilS; afterwards it no longer matters and is pruned. */
+  readonly untilS: number;
+}
+
+export interface RevocationChange {
+  /** Upserted; an entry listed already keeps the later untilS. */
+  readonly add?: readonly RevocationEntry[];
+  readonly remove?: readonly Pick<RevocationEntry, 'kind' | 'value'>[];
+}
+
+/** The list in force at one instant, and the version it belongs to (ids sorted). */
+export interface RevocationSnapshot {
+  readonly version: number;
+  readonly licenses: readonly string[];
+  readonly devices: readonly string[];
+  readonly tokens: readonly string[];
+}
+
+/** A device proof's id, remembered until the proof expires (single use). */
+export interface ProofJtiUse {
+  /** The proof's `iss`: the device id. */
+  readonly issuer: string;
+  readonly jti: string;
+  /** The proof's `exp` (epoch seconds). */
+  readonly expS: number;
+}
+
+/**
  * The operations. Every write that breaks a uniqueness rule (license id or key hash, an active
  * activation of the same device on a license, a token id) or names a missing row rejects with
  * KioskError STORAGE_ERROR; `details.conflict` names the rule for uniqueness breaks.
@@ -134,6 +184,43 @@ export interface StorageOps {
   appendAudit(entry: AuditEntryInput): Promise<AuditEntry>;
   /** In seq order. */
   listAudit(filter?: { readonly licenseId?: string; readonly afterSeq?: number; readonly limit?: number }): Promise<AuditEntry[]>;
+
+  // --- online licensing: tokens by id, a device's seats, the revocation list, proof ids, API tokens
+
+  getIssuedToken(jti: string): Promise<IssuedTokenRecord | undefined>;
+  /** The tokens issued for one activation, oldest first. */
+  listActivationTokens(activationId: string): Promise<IssuedTokenRecord[]>;
+  /** Every activation of a device id, on any license, oldest first. */
+  listDeviceActivations(deviceId: string): Promise<ActivationRecord[]>;
+
+  /** The revocation list's version: 0 until the first change, then one more with every change. */
+  getRevocationVersion(): Promise<number>;
+  /** The entries still in force at nowS (untilS > nowS) with their version, read consistently. */
+  readRevocations(nowS: number): Promise<RevocationSnapshot>;
+  /** One entry, whatever its untilS; undefined when not listed. */
+  getRevocationEntry(kind: RevocationKind, value: string): Promise<RevocationEntry | undefined>;
+  /**
+   * Applies the change, drops entries whose untilS ≤ nowS, and raises the version by exactly
+   * one — atomically, inside the caller's transaction. Returns the new version.
+   */
+  changeRevocations(change: RevocationChange, nowS: number): Promise<number>;
+
+  /**
+   * Remembers (issuer, jti) until expS; false when it is remembered already (a replay). Forgets
+   * remembered ids whose expS < forgetBeforeS.
+   */
+  useProofJti(use: ProofJtiUse, forgetBeforeS: number): Promise<boolean>;
+
+  /** Rejects with STORAGE_ERROR (details.conflict) on a duplicate id or token hash. */
+  insertApiToken(token: StoredApiToken): Promise<void>;
+  getApiToken(id: string): Promise<StoredApiToken | undefined>;
+  findApiTokenByHash(tokenHash: string): Promise<StoredApiToken | undefined>;
+  /** Oldest first. */
+  listApiTokens(): Promise<StoredApiToken[]>;
+  /** False when there is no such token or it was revoked already (the first time stays). */
+  revokeApiToken(id: string, atMs: number): Promise<boolean>;
+  /** Sets lastUsedAtMs = atMs only when it is null or ≤ staleBeforeMs; true when it wrote. */
+  touchApiToken(id: string, atMs: number, staleBeforeMs: number): Promise<boolean>;
 }
 
 /** The operations inside a transaction; unusable (STORAGE_ERROR) once the transaction ended. */

@@ -12,6 +12,8 @@ import type { IssuanceDeps } from '../../../license-server/src/domain/deps.ts';
 import { createLicense, getLicense } from '../../../license-server/src/domain/licenses.ts';
 import { generateKey } from '../../../license-server/src/signing/key-dir.ts';
 import { deviceKeyThumbprint } from '../../../license-server/src/signing/device-key.ts';
+import { verifyEs256 } from '../../../license-server/src/signing/jws-verify.ts';
+import { createServerKeySetReader } from '../../../license-server/src/signing/server-key-set.ts';
 import { loadSigner } from '../../../license-server/src/signing/signer.ts';
 import { openSqliteStorage } from '../../../license-server/src/storage/sqlite/sqlite-storage.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
@@ -25,7 +27,15 @@ async function setup(): Promise<IssuanceDeps & { clock: ReturnType<typeof fixedC
   await generateKey(join(dir, 'keys'), { issuer: ISSUER });
   const storage = await openSqliteStorage({ file: join(dir, 'server.db') });
   onTestFinished(() => storage.close());
-  return { storage, signer: loadSigner(join(dir, 'keys')), deviceKeyThumbprint, clock: fixedClock(NOW), random: randomBytes };
+  return {
+    storage,
+    signer: loadSigner(join(dir, 'keys')),
+    deviceKeyThumbprint,
+    verifyEs256,
+    serverKeySet: createServerKeySetReader(join(dir, 'keys')),
+    clock: fixedClock(NOW),
+    random: randomBytes,
+  };
 }
 
 describe('activate (domain)', () => {

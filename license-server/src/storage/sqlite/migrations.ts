@@ -75,6 +75,51 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'online licensing: API tokens, revocation list and its version, used proof ids',
+    sql: `
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        scopes       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        revoked_at   INTEGER,
+        last_used_at INTEGER
+      ) STRICT;
+
+      -- one row: the revocation list's version, which only grows
+      CREATE TABLE revocation_state (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL CHECK (version >= 0)
+      ) STRICT;
+      INSERT INTO revocation_state (id, version) VALUES (1, 0);
+      CREATE TRIGGER revocation_version_grows BEFORE UPDATE ON revocation_state WHEN NEW.version <= OLD.version
+        BEGIN SELECT RAISE(ABORT, 'the revocation list version only grows'); END;
+      CREATE TRIGGER revocation_state_no_delete BEFORE DELETE ON revocation_state
+        BEGIN SELECT RAISE(ABORT, 'the revocation list version cannot be removed'); END;
+
+      CREATE TABLE revocation_entries (
+        kind    TEXT NOT NULL CHECK (kind IN ('license', 'device', 'token')),
+        value   TEXT NOT NULL,
+        until_s INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX revocation_entries_until ON revocation_entries (until_s);
+
+      CREATE TABLE used_proof_jtis (
+        issuer TEXT NOT NULL,
+        jti    TEXT NOT NULL,
+        exp_s  INTEGER NOT NULL,
+        PRIMARY KEY (issuer, jti)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX used_proof_jtis_exp ON used_proof_jtis (exp_s);
+
+      CREATE INDEX activations_device ON activations (device_id, created_at);
+      CREATE INDEX issued_tokens_activation ON issued_tokens (activation_id, iat);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

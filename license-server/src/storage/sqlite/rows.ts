@@ -152,7 +152,7 @@ export function decodeAudit(row: unknown): AuditEntry {
   };
 }
 
-function decode<T>(schema: z.ZodType<T>, row: unknown, table: string): T {
+export function decode<T>(schema: z.ZodType<T>, row: unknown, table: string): T {
   const parsed = schema.safeParse(row);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -161,7 +161,7 @@ function decode<T>(schema: z.ZodType<T>, row: unknown, table: string): T {
   return parsed.data;
 }
 
-function decodeJson<T>(schema: z.ZodType<T>, text: string, column: string): T {
+export function decodeJson<T>(schema: z.ZodType<T>, text: string, column: string): T {
   let value: unknown;
   try {
     value = JSON.parse(text);

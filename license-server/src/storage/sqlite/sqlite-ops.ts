@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { KioskError } from '../../../../common/errors.ts';
 import type { IssuedTokenRecord, StorageOps } from '../../domain/server-storage.ts';
 import { decodeActivation, decodeAudit, decodeIssuedToken, decodeLicense, encodeActivation, encodeLicense } from './rows.ts';
+import { createOnlineOps, ONLINE_WRITE_OPS } from './online-ops.ts';
 
 /** StorageOps with plain (synchronous) results. */
 export type SyncOps = {
@@ -19,6 +20,7 @@ export const WRITE_OPS: ReadonlySet<keyof StorageOps> = new Set<keyof StorageOps
   'deactivateActivation',
   'recordIssuedToken',
   'appendAudit',
+  ...ONLINE_WRITE_OPS,
 ]);
 
 export function createSqliteOps(db: Database.Database): SyncOps {
@@ -59,6 +61,7 @@ export function createSqliteOps(db: Database.Database): SyncOps {
   });
 
   return {
+    ...createOnlineOps(db),
     insertLicense(license) {
       s.insertLicense.run(encodeLicense(license));
     },

@@ -1,0 +1,296 @@
+// Online activations over HTTP on loopback: successful activations per second (2xx only; 429s
+// and other statuses reported apart), and p99 latency at a fixed offered rate — beside a
+// trivial fastify route (GET → {}) and a bare ES256 signature measured in the same run.
+// Every request is a distinct device taking a free seat: N requests with distinct device keys
+// are made up front. Two seat layouts: many small licenses (8 devices on a license of 10 seats,
+// as shops hold them), and one license of N seats filling up (as the brief asks; activation
+// looks at every active seat of the license, so this one slows as it fills). The server is the
+// real bin (`license-server start`) in a child process with the rate limit relaxed through its
+// config file, so autocannon (this process) and the server each have a core. Bounded in time
+// and count. Where the time goes is measured in this process: the domain `activate` alone
+// (small licenses, and a license already holding many seats), the signature, and a SQLite
+// commit with synchronous=FULL vs NORMAL on the same disk.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { calculateJwkThumbprint } from 'jose';
+import { computeDeviceId, fingerprintKey, hashComponent } from '../common/fingerprint.ts';
+import { createServerContext } from '../license-server/src/app.ts';
+import { resolveServerConfig } from '../license-server/src/config.ts';
+import { activate } from '../license-server/src/domain/activation.ts';
+import { createLicense } from '../license-server/src/domain/licenses.ts';
+import { generateKey } from '../license-server/src/signing/key-dir.ts';
+import { measure, type BenchResult, type Sample } from './harness.ts';
+
+const ISSUER = 'urn:kiosk:vendor:bench-activations';
+/** Upper bounds: requests made up front for the small licenses, and seconds per load phase. */
+const MAX_REQUESTS = 20_000;
+/** Requests for the one big license (it slows as it fills: this many are never used up in a phase here). */
+const BIG_LICENSE_REQUESTS = 5_000;
+/** Requests for the in-process breakdown. */
+const BREAKDOWN_REQUESTS = 3_200;
+/** Small licenses: this many devices each (of SMALL_SEATS seats). */
+const DEVICES_PER_SMALL_LICENSE = 8;
+const SMALL_SEATS = 10;
+const PHASE_SECONDS = 8;
+const CONNECTIONS = 32;
+const TARGET_PER_SECOND = 3000;
+
+interface AutocannonResult {
+  duration: number;
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+type Autocannon = ((opts: Record<string, unknown>) => Promise<AutocannonResult> & { stop(): void }) & Record<string, unknown>;
+
+export async function activationsBench(): Promise<BenchResult> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const dir = mkdtempSync(join(tmpdir(), 'kiosk-bench-act-'));
+  const children: ChildProcess[] = [];
+  try {
+    const dataDir = join(dir, 'data');
+    const keysDir = join(dataDir, 'keys');
+    await generateKey(keysDir, { issuer: ISSUER });
+    const config = resolveServerConfig({ flags: { 'data-dir': dataDir }, env: {}, cwd: dir });
+    const ctx = createServerContext(config, {}, { stdout() {}, stderr() {}, env: {}, cwd: dir });
+    process.stderr.write(`  making ${MAX_REQUESTS} activation requests (distinct device keys) and the licenses …\n`);
+    const domain = await ctx.deps();
+    const bigLicense = await createLicense(domain, { tenant: 'bench', features: ['pos'], maxDevices: BIG_LICENSE_REQUESTS, days: 30, actor: 'bench' });
+    const smallKeys: string[] = [];
+    for (let i = 0; i < Math.ceil(MAX_REQUESTS / DEVICES_PER_SMALL_LICENSE); i++) {
+      smallKeys.push((await createLicense(domain, { tenant: 'bench', features: ['pos'], maxDevices: SMALL_SEATS, days: 30, actor: 'bench' })).licenseKey);
+    }
+    await ctx.close();
+    const requests = await makeRequests(MAX_REQUESTS, 0);
+    /** Request i for the small licenses goes to license floor(i / DEVICES_PER_SMALL_LICENSE): never more than 8 on one. */
+    const smallBodies = (from: number, count: number): string[] =>
+      requests.slice(from, from + count).map((r, j) => JSON.stringify({ licenseKey: smallKeys[Math.floor((from + j) / DEVICES_PER_SMALL_LICENSE)], request: r }));
+
+    // --- the trivial fastify route, in its own process like the server
+    const trivial = await spawnListening(children, ['--input-type=module', '-e', TRIVIAL_SERVER], process.cwd());
+    const trivialMax = await load(autocannon, { url: `${trivial}/`, connections: CONNECTIONS, duration: PHASE_SECONDS });
+
+    // --- the license server: the real bin, rate limit relaxed, info logs discarded by level
+    writeFileSync(join(dir, 'server.json'), JSON.stringify({ dataDir, port: 0, logLevel: 'warn', rateLimit: { activations: { burst: 1_000_000, perMinute: 100_000_000 } } }));
+    const server = await spawnListening(children, [resolve('bin/license-server.mjs'), 'start', '--config', join(dir, 'server.json')], dir);
+
+    // --- max throughput, small licenses; requests [0, used)
+    const activationsMax = await load(autocannon, { url: `${server}/v1/activations`, connections: CONNECTIONS, duration: PHASE_SECONDS, bodies: smallBodies(0, MAX_REQUESTS) });
+    let used = Math.ceil(activationsMax.requests.total / DEVICES_PER_SMALL_LICENSE) * DEVICES_PER_SMALL_LICENSE;
+
+    // --- p99 at a fixed offered rate: half the measured maximum (at least 50/s), fresh devices
+    const rate = Math.max(50, Math.floor((activationsMax['2xx'] / activationsMax.duration) * 0.5));
+    const rateCount = Math.max(1, Math.min(MAX_REQUESTS - used, rate * 5));
+    const activationsAtRate = await load(autocannon, { url: `${server}/v1/activations`, connections: CONNECTIONS, overallRate: rate, duration: 5, bodies: smallBodies(used, rateCount) });
+    const trivialAtRate = await load(autocannon, { url: `${trivial}/`, connections: CONNECTIONS, overallRate: rate, duration: 5 });
+
+    // --- one license filling up (fresh devices)
+    const bigBodies = (await makeRequests(BIG_LICENSE_REQUESTS, MAX_REQUESTS)).map((r) => JSON.stringify({ licenseKey: bigLicense.licenseKey, request: r }));
+    const bigMax = await load(autocannon, { url: `${server}/v1/activations`, connections: CONNECTIONS, duration: PHASE_SECONDS, bodies: bigBodies });
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
+
+    // --- a bare ES256 signature, and where an activation's time goes (this process, sequential)
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const input = Buffer.from('x'.repeat(600));
+    const bareSign = await measure(() => sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' }), { timeMs: 1500, warmup: 200 });
+    const breakdown = await timeBreakdown(dir, keysDir, await makeRequests(BREAKDOWN_REQUESTS, MAX_REQUESTS + BIG_LICENSE_REQUESTS));
+
+    const perSec = (r: AutocannonResult): number => r['2xx'] / r.duration;
+    const sample = (r: AutocannonResult, opsPerSec: number): Sample => ({ opsPerSec, p50Ms: r.latency.p50, p99Ms: r.latency.p99, n: r.requests.total });
+    const statuses = (r: AutocannonResult): string =>
+      Object.entries(r.statusCodeStats).map(([s, v]) => `${s}: ${v.count}`).join(', ') + (r.errors ? `, socket errors: ${r.errors}` : '') + (r.timeouts ? `, timeouts: ${r.timeouts}` : '');
+    const achieved = perSec(activationsMax);
+    return {
+      title: 'Online activations over HTTP',
+      rows: [
+        {
+          name: `max throughput, ${CONNECTIONS} connections (2xx/s)`,
+          subject: `POST /v1/activations (new device, free seat; ${DEVICES_PER_SMALL_LICENSE} per license)`,
+          subjectSample: sample(activationsMax, achieved),
+          baseline: 'trivial fastify GET → {}',
+          baselineSample: sample(trivialMax, perSec(trivialMax)),
+        },
+        {
+          name: 'max throughput vs one signature',
+          subject: 'POST /v1/activations',
+          subjectSample: sample(activationsMax, achieved),
+          baseline: 'crypto.sign ES256 (bare)',
+          baselineSample: bareSign,
+        },
+        {
+          name: `max throughput, one license filling up to ${bigMax['2xx']} seats`,
+          subject: 'POST /v1/activations (new device, free seat)',
+          subjectSample: sample(bigMax, perSec(bigMax)),
+          baseline: 'trivial fastify GET → {}',
+          baselineSample: sample(trivialMax, perSec(trivialMax)),
+        },
+        {
+          name: `latency at a fixed ${rate}/s offered`,
+          subject: 'POST /v1/activations',
+          subjectSample: sample(activationsAtRate, perSec(activationsAtRate)),
+          baseline: `trivial fastify GET at ${rate}/s`,
+          baselineSample: sample(trivialAtRate, perSec(trivialAtRate)),
+          note: 'compare the p99 columns',
+        },
+        {
+          name: 'one activation, in process, no HTTP',
+          subject: `domain activate, ${DEVICES_PER_SMALL_LICENSE} per license (SQLite synchronous=FULL)`,
+          subjectSample: breakdown.activate,
+          baseline: 'crypto.sign ES256 (bare)',
+          baselineSample: bareSign,
+        },
+        {
+          name: `one activation on a license holding ${breakdown.heldSeats} seats`,
+          subject: 'domain activate',
+          subjectSample: breakdown.activateCrowded,
+          baseline: `domain activate, ${DEVICES_PER_SMALL_LICENSE} per license`,
+          baselineSample: breakdown.activate,
+        },
+        {
+          name: 'one SQLite write commit, same disk',
+          subject: 'synchronous=FULL (as the server)',
+          subjectSample: breakdown.commitFull,
+          baseline: 'synchronous=NORMAL',
+          baselineSample: breakdown.commitNormal,
+        },
+      ],
+      extra: [
+        `Activations: ${Math.round(achieved)}/s successful with small licenses, ${Math.round(perSec(bigMax))}/s on one license filling up, against a target of ${TARGET_PER_SECOND}/s (${achieved >= TARGET_PER_SECOND ? 'met' : 'NOT met'}). Statuses at max load: ${statuses(activationsMax)}; one big license: ${statuses(bigMax)}; at the fixed rate: ${statuses(activationsAtRate)}.`,
+        `Requests: made up front, each a distinct device with its own key: ${MAX_REQUESTS} for ${Math.ceil(MAX_REQUESTS / DEVICES_PER_SMALL_LICENSE)} licenses of ${SMALL_SEATS} seats (max and fixed-rate phases), ${BIG_LICENSE_REQUESTS} for one license of as many seats; ${PHASE_SECONDS} s (max) and 5 s (fixed rate) per phase. The server is \`license-server start\` (tsx) with logLevel warn and the rate limit relaxed by its config file; autocannon runs in the bench process.`,
+        `Where the time goes (sequential, in process): activate ${fmtMs(1000 / breakdown.activate.opsPerSec)} ms mean (${fmtMs(breakdown.activate.p50Ms)} p50), of which a durable commit is ${fmtMs(1000 / breakdown.commitFull.opsPerSec)} ms mean (synchronous=FULL; ${fmtMs(1000 / breakdown.commitNormal.opsPerSec)} ms with NORMAL) and a bare ES256 signature ${fmtMs(1000 / bareSign.opsPerSec)} ms. better-sqlite3 commits on the event loop, so each activation's fsync stalls the whole server. On a license already holding ${breakdown.heldSeats} seats one activation takes ${fmtMs(1000 / breakdown.activateCrowded.opsPerSec)} ms: activate reads and fingerprint-matches every active seat of the license (bestMatch) before it takes a new one.`,
+      ],
+    };
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const TRIVIAL_SERVER = `
+import fastify from 'fastify';
+const app = fastify({ logger: false });
+app.get('/', async () => ({}));
+await app.listen({ host: '127.0.0.1', port: 0 });
+console.log('listening on http://127.0.0.1:' + app.server.address().port);
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
+
+/** Spawns a server and resolves with the URL of its `listening on URL` line. */
+async function spawnListening(children: ChildProcess[], args: readonly string[], cwd: string): Promise<string> {
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString('utf8')).slice(-4000)));
+  return new Promise((done, fail) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) done(m[1]);
+    });
+    child.on('exit', (code) => fail(new Error(`server exited (${code}) before listening: ${err}`)));
+  });
+}
+
+/** One autocannon phase; with bodies, each request takes the next body once (never repeated). */
+async function load(autocannon: Autocannon, o: { url: string; connections: number; duration: number; overallRate?: number; bodies?: readonly string[] }): Promise<AutocannonResult> {
+  let next = 0;
+  const bodies = o.bodies;
+  const opts: Record<string, unknown> = {
+    url: o.url,
+    connections: o.connections,
+    duration: o.duration,
+    ...(o.overallRate ? { overallRate: o.overallRate } : {}),
+    ...(bodies
+      ? {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          amount: bodies.length,
+          requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, method: 'POST', body: bodies[next++ % bodies.length] }) }],
+        }
+      : {}),
+  };
+  const run = autocannon(opts);
+  // `amount` overrides `duration` in autocannon: bound the phase in time ourselves.
+  const timer = setTimeout(() => run.stop(), o.duration * 1000);
+  try {
+    return await run;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** n activation requests of devices first, first + 1, …: distinct hardware, distinct device keys. */
+async function makeRequests(n: number, first: number): Promise<unknown[]> {
+  const key = fingerprintKey(ISSUER);
+  const out: unknown[] = [];
+  for (let i = first; i < first + n; i++) {
+    const components = Object.fromEntries(
+      Object.entries({ dmi_uuid: `4c4c4544-0000-1000-8000-${String(i).padStart(12, '0')}`, board_serial: `B-${i}`, storage_id: `D-${i}`, mac: `02:00:00:${hex2(i >> 16)}:${hex2(i >> 8)}:${hex2(i)}`, machine_id: `m-${i}` }).map(([name, v]) => [name, hashComponent(key, name, v)]),
+    );
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { x, y } = publicKey.export({ format: 'jwk' });
+    const devicePublicKey = { kty: 'EC' as const, crv: 'P-256' as const, x: x ?? '', y: y ?? '' };
+    out.push({
+      type: 'kiosk-activation-request',
+      v: 1,
+      issuer: ISSUER,
+      deviceId: computeDeviceId(components),
+      components,
+      devicePublicKey,
+      jkt: await calculateJwkThumbprint(devicePublicKey, 'sha256'),
+      platform: { arch: 'x64', virtualization: null, container: null },
+      agentVersion: '0.1.0-bench',
+    });
+  }
+  return out;
+}
+
+const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
+const fmtMs = (ms: number): string => (ms >= 10 ? ms.toFixed(1) : ms.toPrecision(2));
+
+/** The domain alone (no HTTP), and one durable commit with FULL vs NORMAL, on the bench's disk. */
+async function timeBreakdown(dir: string, keysDir: string, requests: readonly unknown[]): Promise<{ activate: Sample; activateCrowded: Sample; heldSeats: number; commitFull: Sample; commitNormal: Sample }> {
+  const dataDir = join(dir, 'breakdown');
+  const config = resolveServerConfig({ flags: { 'data-dir': dataDir, keys: keysDir }, env: {}, cwd: dir });
+  const ctx = createServerContext(config, {}, { stdout() {}, stderr() {}, env: {}, cwd: dir });
+  try {
+    const deps = await ctx.issuanceDeps();
+    const small: string[] = [];
+    for (let k = 0; k < 250; k++) small.push((await createLicense(deps, { tenant: 'bench', features: [], maxDevices: SMALL_SEATS, days: 30, actor: 'bench' })).licenseKey);
+    let i = 0;
+    const next = (): unknown => requests[i++];
+    const one = await measure(() => activate(deps, { licenseKey: small[Math.floor(i / DEVICES_PER_SMALL_LICENSE)] ?? '', request: next(), mode: 'online', actor: 'bench' }), { timeMs: 1500, warmup: 16, maxN: 250 * DEVICES_PER_SMALL_LICENSE - 16 });
+    const big = await createLicense(deps, { tenant: 'bench', features: [], maxDevices: MAX_REQUESTS, days: 30, actor: 'bench' });
+    const heldSeats = 1000;
+    for (let k = 0; k < heldSeats; k++) await activate(deps, { licenseKey: big.licenseKey, request: next(), mode: 'online', actor: 'bench' });
+    const crowded = await measure(() => activate(deps, { licenseKey: big.licenseKey, request: next(), mode: 'online', actor: 'bench' }), { timeMs: 1000, warmup: 2, maxN: 50 });
+    const commit = (synchronous: 'FULL' | 'NORMAL'): Promise<Sample> => {
+      const db = new Database(join(dir, `commit-${synchronous}.db`));
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous}`);
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+      const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+      const value = 'x'.repeat(1200); // about one activation's rows
+      return measure(() => {
+        db.exec('BEGIN IMMEDIATE');
+        insert.run(value);
+        db.exec('COMMIT');
+      }, { timeMs: 1500, warmup: 20 }).finally(() => db.close());
+    };
+    return { activate: one, activateCrowded: crowded, heldSeats, commitFull: await commit('FULL'), commitNormal: await commit('NORMAL') };
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,150 @@
+// The single executable (linux-x64, release flavour, built here through the cross-build with a
+// throw-away key set; cached steps make that quick): start-to-exit of `license status` against
+// the same bundle run by plain node (the packed Node 24 the executable is made of), and against
+// that runtime's bare start (`node -e 0`). The SQLite addon is unpacked on first use: "warm"
+// runs find it in the data dir, "cold" runs unpack it every time. Then the artifact sizes (raw,
+// gzip, xz) beside the stripped runtime's, with the issue's goals: executable ≤ 1.0× plain node
+// on the same bundle; kit tarball ≤ stripped runtime gzip + 3 MB.
+import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTrustedKeySetText } from '../common/trusted-keys.ts';
+import { buildExecutables } from '../scripts/cross-build/build.ts';
+import { defaultCacheDir } from '../scripts/cross-build/lib/cache.ts';
+import { fmt, measure, type BenchResult, type Sample } from './harness.ts';
+
+const MB = 1e6;
+
+function throwAwayKeySet(dir: string): string {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  const file = join(dir, 'jwks.json');
+  writeFileSync(file, JSON.stringify({ issuer: 'urn:kiosk:vendor:bench', keys: [{ kty: 'EC', crv: 'P-256', x, y, kid: 'bench', alg: 'ES256', use: 'sig' }] }));
+  return file;
+}
+
+function runOnce(cmd: string, args: readonly string[]): void {
+  const r = spawnSync(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: 'ignore' });
+  if (r.status !== 0 && r.status !== 3) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+}
+
+/** A data dir with an empty database, so `license status` opens the store (and loads the addon). */
+function dataDirWithDatabase(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'agent.db'), '');
+  return dir;
+}
+
+function compressedSize(cmd: string, args: readonly string[], file: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, [...args, '-c', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let n = 0;
+    child.stdout.on('data', (b: Buffer) => (n += b.length));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolvePromise(n) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+async function sizes(file: string): Promise<{ raw: number; gzip: number; xz: number }> {
+  const raw = statSync(file).size;
+  const [gzip, xz] = await Promise.all([compressedSize('gzip', ['-6', '-n'], file), compressedSize('xz', ['-9', '-T1'], file)]);
+  return { raw, gzip, xz };
+}
+
+export async function executableBench(): Promise<BenchResult> {
+  const work = mkdtempSync(join(tmpdir(), 'kiosk-bench-exe-'));
+  try {
+    const keys = throwAwayKeySet(work);
+    const outDir = join(work, 'dist');
+    const built = await buildExecutables({
+      flavour: 'release',
+      arches: ['x64'],
+      trustedKeys: parseTrustedKeySetText(readFileSync(keys, 'utf8'), keys),
+      outDir,
+      workDir: join(work, 'work'),
+      cacheDir: defaultCacheDir(),
+      version: '0.0.0-bench',
+      kit: true,
+    });
+    const t = built.targets[0]!;
+    const node24 = built.hostRuntime.node;
+    // plain node runs the very bundle that is inside the executable, with the addon beside it
+    const bundleDir = join(work, 'plain');
+    mkdirSync(bundleDir);
+    const bundle = join(bundleDir, 'kiosk-agent.cjs');
+    copyFileSync(t.bundle, bundle);
+    copyFileSync(t.addon.file, join(bundleDir, 'better_sqlite3.node'));
+
+    const seaData = dataDirWithDatabase(join(work, 'sea-data'));
+    const plainData = dataDirWithDatabase(join(work, 'plain-data'));
+    const sea = (dataDir: string) => () => runOnce(t.executable, ['license', 'status', '--data-dir', dataDir]);
+    const plain = (dataDir: string) => () => runOnce(node24, [bundle, 'license', 'status', '--data-dir', dataDir]);
+    const opts = { timeMs: 4000, warmup: 3, maxN: 60 };
+
+    // warm: the addon is unpacked already (the warm-up runs did it)
+    const seaWarm = await measure(sea(seaData), opts);
+    const plainWarm = await measure(plain(plainData), opts);
+    // cold: unpacked on every run (the rm is part of each timed run for both)
+    const cold = (fn: () => void, dataDir: string) => () => {
+      rmSync(join(dataDir, 'native'), { recursive: true, force: true });
+      fn();
+    };
+    const seaCold = await measure(cold(sea(seaData), seaData), opts);
+    const plainCold = await measure(cold(plain(plainData), plainData), opts);
+    const bare = await measure(() => runOnce(node24, ['-e', '0']), opts);
+    const seaVersion = await measure(() => runOnce(t.executable, ['--version']), opts);
+
+    const exe = await sizes(t.executable);
+    const kitRaw = statSync(t.kit!).size; // already gzip: compressing it again says nothing
+    const runtime = await sizes(t.strippedRuntime);
+    const row = (name: string, s: { raw: number; gzip: number; xz: number }) =>
+      `| ${name} | ${(s.raw / MB).toFixed(1)} | ${(s.gzip / MB).toFixed(1)} | ${(s.xz / MB).toFixed(1)} |`;
+    const kitGoal = runtime.gzip + 3 * MB;
+    const ratio = (a: Sample, b: Sample) => fmt(a.p50Ms / b.p50Ms);
+    return {
+      title: 'Single executable (linux-x64): start-to-exit and size',
+      rows: [
+        {
+          name: '`license status`, addon cache warm',
+          subject: 'kiosk-agent-linux-x64 (SEA)',
+          subjectSample: seaWarm,
+          baseline: `node ${built.hostRuntime.version} running the same bundle`,
+          baselineSample: plainWarm,
+          note: '(goal ≤ 1.0)',
+        },
+        {
+          name: '`license status`, addon unpacked every run (cold)',
+          subject: 'kiosk-agent-linux-x64 (SEA)',
+          subjectSample: seaCold,
+          baseline: `node ${built.hostRuntime.version} running the same bundle, addon copied beside it`,
+          baselineSample: plainCold,
+        },
+        {
+          name: 'process start and exit',
+          subject: 'kiosk-agent-linux-x64 --version',
+          subjectSample: seaVersion,
+          baseline: `node ${built.hostRuntime.version} -e 0`,
+          baselineSample: bare,
+        },
+      ],
+      extra: [
+        `Start-to-exit p50: SEA warm ${fmt(seaWarm.p50Ms)} ms, cold ${fmt(seaCold.p50Ms)} ms; plain node warm ${fmt(plainWarm.p50Ms)} ms, cold ${fmt(plainCold.p50Ms)} ms; bare \`node -e 0\` ${fmt(bare.p50Ms)} ms. SEA warm / \`node -e 0\`: ${ratio(seaWarm, bare)}×.`,
+        '',
+        '| artifact (MB) | raw | gzip -6 | xz -9 |',
+        '|---|---|---|---|',
+        row('stripped Node runtime (baseline)', runtime),
+        row('kiosk-agent-linux-x64', exe),
+        `| kit tarball (kiosk-agent-…-linux-x64.tar.gz, gzip -6) | – | ${(kitRaw / MB).toFixed(1)} | – |`,
+        '',
+        `Executable raw / stripped runtime raw: ${fmt(exe.raw / runtime.raw)}× (+${((exe.raw - runtime.raw) / MB).toFixed(1)} MB: the bundle and the addon). ` +
+          `Kit tarball ${(kitRaw / MB).toFixed(1)} MB vs goal ≤ stripped runtime gzip + 3 MB = ${(kitGoal / MB).toFixed(1)} MB: ${kitRaw <= kitGoal ? 'met' : 'NOT met'}.`,
+        'Peak RSS of `kiosk-agent run` with a 50,000-product catalog: not yet measurable (the daemon and the catalog come in later issues).',
+        'Built by the cross-build (release flavour, a throw-away key set), x64 only: qemu-user timings of the arm64 one would say nothing about a device.',
+      ],
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
