@@ -96,6 +96,8 @@ export interface LicenseStatePort {
   readLicenseState(): LicenseStateSnapshot;
   /** Highest iat of any token of license `sub` ever installed (installed or history). */
   newestIatForLicense(sub: string): number | null;
+  /** True when a token with this jti was installed on this device before and later replaced or given up. */
+  tokenInHistory(jti: string): boolean;
   /**
    * One transaction: the installed token to the history, the new one installed, newest iat and
    * high-water mark raised. Re-checks `replacesJti` and the replay rule inside the transaction.
@@ -306,6 +308,8 @@ export interface InstallFacts extends LicenseFacts {
   readonly installed: StoredLicense | null;
   /** Highest iat ever installed for the offered token's license id (installed or history). */
   readonly newestIatForLicense: number | null;
+  /** The offered token was installed here before and has since been replaced or given up (deactivation). */
+  readonly tokenInHistory: boolean;
 }
 
 export function planLicenseInstall(facts: InstallFacts): InstallPlan {
@@ -319,6 +323,11 @@ export function planLicenseInstall(facts: InstallFacts): InstallPlan {
       reason: 'TOKEN_REPLAYED',
       message: `a newer token of license ${c.sub} (issued ${iso(facts.newestIatForLicense * 1000)}) was installed; this one was issued ${iso(c.iat * 1000)}`,
     };
+  }
+  if (facts.tokenInHistory && facts.installed?.jti !== c.jti) {
+    // Same iat as the newest (else TOKEN_REPLAYED above): the token this device gave up when it
+    // was deactivated. Its seat may be someone else's now; a freed seat is not used twice.
+    return { action: 'refuse', reason: 'REVOKED', message: `token ${c.jti} was given up on this device (deactivated); activate again to get a new one` };
   }
   const decision = decideLicense(facts);
   if (decision.mode !== 'licensed' && decision.mode !== 'grace') {

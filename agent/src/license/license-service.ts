@@ -120,6 +120,7 @@ export async function installLicense(deps: LicenseServiceDeps, text: string): Pr
     tokenText: verified.ok ? verified.text : text,
     installed: snapshot.installed,
     newestIatForLicense: verified.ok ? state.newestIatForLicense(verified.claims.sub) : null,
+    tokenInHistory: verified.ok ? state.tokenInHistory(verified.claims.jti) : false,
   });
   switch (plan.action) {
     case 'refuse':

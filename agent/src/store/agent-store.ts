@@ -113,6 +113,7 @@ function buildStore(db: SqliteDatabase, file: string): AgentStore {
         revocationList: tables.revocations.get(),
       })),
     newestIatForLicense: (sub) => read('reading the license history failed', () => tables.license.newestIatFor(sub)),
+    tokenInHistory: (jti) => read('reading the license history failed', () => tables.license.inHistory(jti)),
     commitLicenseInstall: (change) =>
       write('installing the license failed', () => {
         // The plan was made outside this transaction: re-check what it relied on.

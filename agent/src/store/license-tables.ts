@@ -33,6 +33,8 @@ export interface LicenseTables {
   history(): LicenseHistoryEntry[];
   /** The highest iat of any token of this license id, installed or in the history. */
   newestIatFor(sub: string): number | null;
+  /** True when a token with this jti was installed once and has been replaced or given up. */
+  inHistory(jti: string): boolean;
   /** Moves the installed token (if any) to the history and installs `license`. Call inside a transaction. */
   replace(license: StoredLicense, nowMs: number): void;
   /** Moves the installed token (if any) to the history, leaving none installed. Call inside a transaction. */
@@ -49,6 +51,7 @@ export function licenseTables(db: SqliteDatabase): LicenseTables {
     'INSERT INTO license_history (token, sub, jti, iat, installed_at, replaced_at) SELECT token, sub, jti, iat, installed_at, ? FROM license_installed WHERE slot = 1',
   );
   const removeInstalled = db.prepare('DELETE FROM license_installed WHERE slot = 1');
+  const selectHistoryJti = db.prepare('SELECT 1 FROM license_history WHERE jti = ? LIMIT 1');
   const upsert = db.prepare(
     `INSERT INTO license_installed (slot, token, sub, jti, iat, installed_at) VALUES (1, @token, @sub, @jti, @iat, @installedAt)
      ON CONFLICT (slot) DO UPDATE SET token = excluded.token, sub = excluded.sub, jti = excluded.jti, iat = excluded.iat, installed_at = excluded.installed_at`,
@@ -67,6 +70,9 @@ export function licenseTables(db: SqliteDatabase): LicenseTables {
     newestIatFor(sub) {
       const row = decodeRow(z.object({ iat: z.number().int().nullable() }), selectNewestIat.get(sub, sub), 'license_installed');
       return row.iat;
+    },
+    inHistory(jti) {
+      return selectHistoryJti.get(jti) !== undefined;
     },
     replace(license, nowMs) {
       archive.run(nowMs);

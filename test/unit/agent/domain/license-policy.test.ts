@@ -228,6 +228,7 @@ describe('planLicenseInstall', () => {
     tokenText: 'new.token.text',
     installed,
     newestIatForLicense: installed.iat,
+    tokenInHistory: false,
     ...over,
   });
 
@@ -246,6 +247,11 @@ describe('planLicenseInstall', () => {
   it('an older token of the same license → TOKEN_REPLAYED', () => {
     const plan = planLicenseInstall(install({ newestIatForLicense: T0_S }));
     expect(plan).toMatchObject({ action: 'refuse', reason: 'TOKEN_REPLAYED' });
+  });
+
+  it('a token this device gave up (deactivated: in the history, none installed) → REVOKED', () => {
+    const plan = planLicenseInstall(install({ installed: null, tokenInHistory: true, newestIatForLicense: T0_S - DAY_S }));
+    expect(plan).toMatchObject({ action: 'refuse', reason: 'REVOKED' });
   });
 
   it('the same jti again → unchanged', () => {

@@ -35,6 +35,9 @@ class MemoryState implements LicenseStatePort {
     const iats = [this.snapshot.installed, ...this.history].filter((l) => l?.sub === sub).map((l) => l!.iat);
     return iats.length ? Math.max(...iats) : null;
   }
+  tokenInHistory(jti: string): boolean {
+    return this.history.some((l) => l.jti === jti);
+  }
   commitLicenseInstall(change: LicenseInstallChange): void {
     this.writes++;
     if (this.snapshot.installed) this.history.push(this.snapshot.installed);
