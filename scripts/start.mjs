@@ -1,81 +1,96 @@
 #!/usr/bin/env node
-// `npm start`: the licensing chain on this very machine, on embedded defaults.
+// `npm start`: the main job on embedded defaults, on this machine.
 //   1. dev signing keys for the license server (.data/server/keys), made once;
-//   2. this device's activation request (kiosk-agent fingerprint --json);
-//   3. a license issued for it and activated air-gapped (license-server activate-offline);
-//   4. the license installed in the agent and its status.
-// Re-running keeps what exists: a licensed agent just shows its status.
-// No key, token or license key is printed by this script.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+//   2. `license-server start` (SQLite under .data/server) on 127.0.0.1:8700;
+//   3. a license for tenant "demo" and this device activated online (`kiosk-agent activate`),
+//      unless the agent already holds a usable license;
+//   4. `kiosk-agent run`, the daemon (renewals, revocation list), until Ctrl-C.
+// Re-running keeps what exists. No key, token or license key is printed by this script.
+// KIOSK_START_ROOT moves the .data directory (tests); KIOSK_START_PORT the server's port.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
-const root = resolve(import.meta.dirname, '..');
-const keysDir = resolve(root, '.data/server/keys');
-const agentDir = resolve(root, '.data/agent');
-const requestFile = resolve(agentDir, 'activation-request.json');
-const tokenFile = resolve(agentDir, 'license.jwt');
+const repo = resolve(import.meta.dirname, '..');
+const cwd = resolve(process.env.KIOSK_START_ROOT ?? repo);
+const port = process.env.KIOSK_START_PORT ?? '8700';
+const keysDir = resolve(cwd, '.data/server/keys');
+const bin = (program) => resolve(repo, 'bin', `${program}.mjs`);
+const children = new Set();
 
-function run(program, args, { capture = false } = {}) {
-  const r = spawnSync(process.execPath, [resolve(root, 'bin', `${program}.mjs`), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
-  });
-  return { code: r.status ?? 1, stdout: r.stdout ?? '' };
-}
-
-function step(text) {
-  console.log(`\n== ${text}`);
+function say(text) {
+  console.log(`[start] ${text}`);
 }
 
 function fail(text) {
-  console.error(`npm start: ${text}`);
-  process.exit(1);
+  console.error(`[start] ${text}`);
+  stopAll(1);
 }
 
-const haveKeys = existsSync(keysDir) && readdirSync(keysDir).some((f) => f.endsWith('.private.pem'));
-if (haveKeys) {
-  step('license status of this device');
-  const status = run('kiosk-agent', ['license', 'status', '--json'], { capture: true });
-  let current;
-  try {
-    current = JSON.parse(status.stdout);
-  } catch {
-    current = undefined;
-  }
-  if (current && (current.mode === 'licensed' || current.mode === 'grace')) {
-    run('kiosk-agent', ['license', 'status']);
-    process.exit(0);
-  }
-  console.log(current ? `mode ${current.mode} (${current.reason ?? 'no reason'}): issuing a license for this device` : 'no usable status: issuing a license for this device');
+function run(program, args, { capture = false } = {}) {
+  const r = spawnSync(process.execPath, [bin(program), ...args], { cwd, encoding: 'utf8', stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit' });
+  return { code: r.status ?? 1, stdout: r.stdout ?? '' };
 }
 
-if (!haveKeys) {
-  step('dev signing keys (throw-away; a vendor makes real ones with "license-server keys generate")');
+/** Starts a long-running child; resolves with the first stdout line matching `ready`. */
+function launch(name, program, args, ready) {
+  const child = spawn(process.execPath, [bin(program), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    if (!stopping) fail(`${name} ended (${signal ?? `exit ${code}`})`);
+  });
+  createInterface({ input: child.stderr }).on('line', (line) => console.error(`[${name}] ${line}`));
+  return new Promise((resolveReady, rejectReady) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      console.log(`[${name}] ${line}`);
+      const m = ready && line.match(ready);
+      if (m) resolveReady(m);
+    });
+    if (!ready) resolveReady(null);
+    child.on('exit', () => rejectReady(new Error(`${name} did not start`)));
+  });
+}
+
+let stopping = false;
+function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  const wait = setInterval(() => {
+    if (children.size === 0) {
+      clearInterval(wait);
+      process.exit(code);
+    }
+  }, 50);
+}
+process.on('SIGINT', () => stopAll(0)).on('SIGTERM', () => stopAll(0));
+
+if (!existsSync(keysDir) || !readdirSync(keysDir).some((f) => f.endsWith('.private.pem'))) {
+  say('making dev signing keys (throw-away: a vendor makes real ones with "license-server keys generate" and keeps them offline)');
   if (run('license-server', ['keys', 'generate', '--out', keysDir, '--issuer', 'urn:kiosk:vendor:dev']).code !== 0) fail('keys generate failed');
 }
 
-step('activation request of this device (kiosk-agent fingerprint --json)');
-mkdirSync(agentDir, { recursive: true, mode: 0o700 });
-const fp = run('kiosk-agent', ['fingerprint', '--json'], { capture: true });
-if (fp.code !== 0) fail('fingerprint failed');
-writeFileSync(requestFile, fp.stdout);
-const request = JSON.parse(fp.stdout);
-console.log(`device ${request.deviceId}: ${Object.keys(request.components).join(', ')}${request.platform.virtualization ? ` (virtual: ${request.platform.virtualization})` : ''}`);
+const [, url] = await launch('server', 'license-server', ['start', '--port', port], /^listening on (\S+)/).catch((err) => fail(err.message));
+say(`license server at ${url}`);
 
-step('a license for tenant "demo" (license-server license create)');
-const created = run('license-server', ['license', 'create', '--tenant', 'demo', '--features', 'sales,reports', '--max-devices', '3', '--days', '365', '--grace-days', '7', '--allow-virtual'], { capture: true });
-if (created.code !== 0) fail('license create failed');
-const words = created.stdout.trim().split(/\s+/);
-const licenseKey = words[words.length - 1];
-console.log('license created (its key is kept out of this output)');
+const status = run('kiosk-agent', ['license', 'status', '--json'], { capture: true });
+let mode;
+try {
+  mode = JSON.parse(status.stdout).mode;
+} catch {
+  mode = undefined;
+}
+if (mode !== 'licensed' && mode !== 'grace') {
+  say('issuing a license for tenant "demo" and activating this device online');
+  const created = run('license-server', ['license', 'create', '--tenant', 'demo', '--features', 'sales,reports', '--max-devices', '3', '--days', '365', '--grace-days', '7', '--allow-virtual'], { capture: true });
+  if (created.code !== 0) fail('license create failed');
+  const licenseKey = created.stdout.trim().split(/\s+/).pop();
+  if (run('kiosk-agent', ['activate', '--server', url, '--key', licenseKey]).code !== 0) fail('activate failed');
+}
+run('kiosk-agent', ['license', 'status']);
 
-step('air-gapped activation (license-server activate-offline)');
-if (run('license-server', ['activate-offline', '--key', licenseKey, '--request', requestFile, '--out', tokenFile]).code !== 0) fail('activate-offline failed');
-
-step('install it on the agent (kiosk-agent license install)');
-if (run('kiosk-agent', ['license', 'install', tokenFile]).code !== 0) fail('license install failed');
-
-step('license status');
-process.exit(run('kiosk-agent', ['license', 'status']).code);
+say('starting the agent daemon (kiosk-agent run); Ctrl-C stops both');
+await launch('agent', 'kiosk-agent', ['run'], null);
