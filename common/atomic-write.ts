@@ -28,7 +28,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   fsyncDir(dirname(path));
 }
 
-function fsyncDir(dir: string): void {
+/** fsync of a directory (makes a rename or link in it durable); a refusal is ignored. */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');

@@ -9,7 +9,10 @@ import type { AgentConfig, Flavour } from './config.ts';
 import type { Scheduler } from './daemon/daemon.ts';
 import { readDeviceFingerprint } from './hardware/read-fingerprint.ts';
 import { readClockTrust } from './hardware/time-sync.ts';
-import { loadDeviceKey } from './license/device-key.ts';
+import { loadDeviceKey, loadOrCreateDeviceKey } from './license/device-key.ts';
+import { buildActivationRequest, type ActivationRequestDocument } from './domain/fingerprint-request.ts';
+import { activationRequestSchema } from '../../common/license-token.ts';
+import { PRODUCT_VERSION } from '../../common/version.ts';
 import type { LicenseServiceDeps } from './license/license-service.ts';
 import { agentDatabasePath, openAgentStore, type AgentStore } from './store/agent-store.ts';
 
@@ -122,4 +125,30 @@ export function licenseServiceDeps(ctx: AgentContext, store: 'create' | 'existin
     deviceKeyThumbprint: async () => (await loadDeviceKey(dataDir))?.jkt ?? null,
     clockTrust: () => readClockTrust(sysroot),
   };
+}
+
+/**
+ * This device's activation request (DESIGN §4.3): fingerprint, device key (made on first use),
+ * platform facts. What `fingerprint --json` prints and `activate` sends.
+ */
+export async function makeActivationRequest(ctx: AgentContext): Promise<ActivationRequestDocument> {
+  const issuer = ctx.trustedKeys().issuer;
+  const fingerprint = await readDeviceFingerprint({ sysroot: ctx.config.sysroot, issuer });
+  const key = await loadOrCreateDeviceKey(ctx.config.dataDir);
+  const request = buildActivationRequest({
+    issuer,
+    deviceId: fingerprint.deviceId,
+    components: fingerprint.components,
+    devicePublicKey: key.publicJwk,
+    jkt: key.jkt,
+    platform: fingerprint.platform,
+    agentVersion: PRODUCT_VERSION,
+    createdAtMs: ctx.clock.nowMs(),
+    warnings: fingerprint.warnings,
+  });
+  const checked = activationRequestSchema.safeParse(request);
+  if (!checked.success) {
+    throw new KioskError('INTERNAL', `the activation request does not pass its schema: ${checked.error.issues[0]?.message ?? ''}`);
+  }
+  return request;
 }

@@ -6,16 +6,11 @@
 // server link — verified first, so a token for another device or signed by an untrusted key is
 // refused (exit 3). On any failure no license and no link are stored.
 import { requireString, type CommandSpec } from '../../../common/cli.ts';
-import { activationRequestSchema } from '../../../common/license-token.ts';
 import { KioskError } from '../../../common/errors.ts';
 import { normalizeLicenseKey } from '../../../common/license-key.ts';
-import { PRODUCT_VERSION } from '../../../common/version.ts';
-import { licenseServiceDeps, type AgentContext } from '../app.ts';
+import { licenseServiceDeps, makeActivationRequest, type AgentContext } from '../app.ts';
 import { fetchAndStoreRevocationList, installTokenAnswer } from '../daemon/online-license.ts';
-import { buildActivationRequest } from '../domain/fingerprint-request.ts';
-import { readDeviceFingerprint } from '../hardware/read-fingerprint.ts';
 import { readClockTrust } from '../hardware/time-sync.ts';
-import { loadOrCreateDeviceKey } from '../license/device-key.ts';
 import { checkServerUrl, createServerClient, failureToError } from '../license/server-client.ts';
 import { installSummary } from './license-install.ts';
 import { printWarnings } from './license-status.ts';
@@ -33,24 +28,7 @@ export const activateCommand: CommandSpec<AgentContext> = {
     const server = checkServerUrl(requireString(values, 'server'));
     if (!server.ok) throw new KioskError('USAGE', `--server: ${server.message}`);
 
-    const { sysroot, dataDir } = ctx.config;
-    const issuer = ctx.trustedKeys().issuer;
-    const fingerprint = await readDeviceFingerprint({ sysroot, issuer });
-    const key = await loadOrCreateDeviceKey(dataDir);
-    const request = buildActivationRequest({
-      issuer,
-      deviceId: fingerprint.deviceId,
-      components: fingerprint.components,
-      devicePublicKey: key.publicJwk,
-      jkt: key.jkt,
-      platform: fingerprint.platform,
-      agentVersion: PRODUCT_VERSION,
-      createdAtMs: ctx.clock.nowMs(),
-      warnings: fingerprint.warnings,
-    });
-    if (!activationRequestSchema.safeParse(request).success) {
-      throw new KioskError('INTERNAL', 'the activation request does not pass its schema');
-    }
+    const request = await makeActivationRequest(ctx);
     for (const w of request.warnings) io.stderr(`warning: ${w}`);
 
     const answer = await createServerClient(server.url).activate({ licenseKey, request });
@@ -64,7 +42,7 @@ export const activateCommand: CommandSpec<AgentContext> = {
         store,
         answer: answer.value,
         receivedAtMs: ctx.clock.nowMs(),
-        clockTrust: (serverTimeReceived) => readClockTrust(sysroot, { serverTimeReceived }),
+        clockTrust: (serverTimeReceived) => readClockTrust(ctx.config.sysroot, { serverTimeReceived }),
       });
     let done: Awaited<ReturnType<typeof install>>;
     try {

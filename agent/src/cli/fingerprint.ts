@@ -3,37 +3,16 @@
 // document an installer carries to an air-gapped vendor. Warnings go to stderr either way.
 import type { CommandSpec } from '../../../common/cli.ts';
 import { componentSpec } from '../../../common/fingerprint.ts';
-import { activationRequestSchema } from '../../../common/license-token.ts';
-import { KioskError } from '../../../common/errors.ts';
-import { PRODUCT_VERSION } from '../../../common/version.ts';
-import type { AgentContext } from '../app.ts';
-import { buildActivationRequest, type ActivationRequestDocument } from '../domain/fingerprint-request.ts';
-import { readDeviceFingerprint } from '../hardware/read-fingerprint.ts';
-import { deviceKeyPath, loadOrCreateDeviceKey } from '../license/device-key.ts';
+import { makeActivationRequest, type AgentContext } from '../app.ts';
+import type { ActivationRequestDocument } from '../domain/fingerprint-request.ts';
+import { deviceKeyPath } from '../license/device-key.ts';
 
 export const fingerprintCommand: CommandSpec<AgentContext> = {
   name: 'fingerprint',
   summary: 'device id, component hashes and device public key: the activation request (--json)',
   maxArgs: 0,
   async run({ io, json }, ctx) {
-    const issuer = ctx.trustedKeys().issuer;
-    const fingerprint = await readDeviceFingerprint({ sysroot: ctx.config.sysroot, issuer });
-    const key = await loadOrCreateDeviceKey(ctx.config.dataDir);
-    const request = buildActivationRequest({
-      issuer,
-      deviceId: fingerprint.deviceId,
-      components: fingerprint.components,
-      devicePublicKey: key.publicJwk,
-      jkt: key.jkt,
-      platform: fingerprint.platform,
-      agentVersion: PRODUCT_VERSION,
-      createdAtMs: ctx.clock.nowMs(),
-      warnings: fingerprint.warnings,
-    });
-    const checked = activationRequestSchema.safeParse(request);
-    if (!checked.success) {
-      throw new KioskError('INTERNAL', `the activation request does not pass its schema: ${checked.error.issues[0]?.message ?? ''}`);
-    }
+    const request = await makeActivationRequest(ctx);
     for (const w of request.warnings) io.stderr(`warning: ${w}`);
     io.stdout(json ? JSON.stringify(request, null, 2) : summary(request, deviceKeyPath(ctx.config.dataDir)));
     return 0;

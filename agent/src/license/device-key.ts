@@ -5,6 +5,7 @@
 // Creation is crash-safe and race-safe: the PEM goes to a temp file (fsync), then link() puts it
 // in place — link fails when the name exists, so exactly one of two racing processes wins and
 // both load the winner.
+import { fsyncDir } from '../../../common/atomic-write.ts';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,17 +115,5 @@ function ensureDataDir(dataDir: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new KioskError('DATA_DIR_UNUSABLE', `cannot use the data directory ${dataDir}: ${code}`, { cause: err });
-  }
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; link() is atomic all the same.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
