@@ -1,7 +1,7 @@
 // The import rule of DESIGN §3, checked by test/unit/architecture.test.ts:
 //   common ← domain ← IO folders ← wiring (app.ts, main.ts) ← cli
 // IO folders do not import each other; the agent and the license server never import each other.
-const AGENT_IO = ['hardware', 'license', 'store', 'sync', 'http'];
+const AGENT_IO = ['hardware', 'license', 'store', 'sync', 'http', 'native'];
 const SERVER_IO = ['signing', 'storage', 'http', 'admin', 'broker'];
 
 const ioIsolation = (app, folders) =>

@@ -49,8 +49,9 @@ async function main(): Promise<void> {
     results.push(r);
     for (const row of r.rows) {
       const ratio = row.baselineSample.opsPerSec / row.subjectSample.opsPerSec;
-      console.log(`${r.title} · ${row.name}: ${row.subject} ${fmt(row.subjectSample.p50Ms)} ms p50 vs ${row.baseline} ${fmt(row.baselineSample.p50Ms)} ms p50 → ratio ${fmt(ratio)}×`);
+      console.log(`${r.title} · ${row.name}: ${row.subject} ${fmt(row.subjectSample.opsPerSec)}/s, ${fmt(row.subjectSample.p50Ms)} ms p50 vs ${row.baseline} ${fmt(row.baselineSample.opsPerSec)}/s, ${fmt(row.baselineSample.p50Ms)} ms p50 → ratio ${fmt(ratio)}×`);
     }
+    for (const line of r.extra ?? []) console.log(`  ${line}`);
   }
   if (!only.length) writeFileSync('docs/benchmarks.md', render(results, new Date().toISOString()));
 }

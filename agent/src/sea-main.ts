@@ -85,5 +85,19 @@ export async function seaMain(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  if (options.flavour === 'release') scrubReleaseEnvironment(process.env);
   process.exitCode = await runAgentCli(process.argv.slice(2), options);
+}
+
+/**
+ * Variables that would weaken a release build at run time are removed before anything reads
+ * them: TLS verification (read at each connection) and the test flavour's overrides (ignored by
+ * config.ts anyway). NODE_OPTIONS is ignored by the runtime itself (execArgvExtension "none").
+ * NODE_EXTRA_CA_CERTS is read by the runtime at start and cannot be undone here; a token is
+ * still checked against the built-in keys whatever the TLS peer (docs/building.md).
+ */
+export const RELEASE_SCRUBBED_ENV = ['NODE_TLS_REJECT_UNAUTHORIZED', 'NODE_OPTIONS', 'NODE_DEBUG', 'KIOSK_AGENT_TRUSTED_KEYS', 'KIOSK_AGENT_SYSROOT'] as const;
+
+export function scrubReleaseEnvironment(env: NodeJS.ProcessEnv): void {
+  for (const name of RELEASE_SCRUBBED_ENV) delete env[name];
 }
