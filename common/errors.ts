@@ -56,6 +56,11 @@ export const ERROR_CATALOGUE = {
   // selling
   LICENSE_REQUIRED: entry(3, 402, 'a license is required for this'),
   TRIAL_LIMIT_REACHED: entry(3, 429, 'the trial limit is reached'),
+  ORDER_CONFLICT: entry(2, 409, 'an order with this id exists with other content, or the correction is not possible'),
+  DISK_FULL: entry(1, 507, 'the disk is full: nothing was stored'),
+  // local API guards (DESIGN §4.6)
+  UNSUPPORTED_MEDIA_TYPE: entry(2, 415, 'only application/json bodies are accepted'),
+  HOST_NOT_ALLOWED: entry(2, 421, 'the Host header is not one this API answers to'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -87,6 +87,13 @@ export const catalogDeltaSchema = envelope('catalog.delta', {
 }).refine((d) => d.to >= d.from, { message: 'to must not be before from' });
 /** On …/res: the gap is too old; fetch the snapshot over HTTP (GET /v1/catalog/snapshot). */
 export const catalogResetSchema = envelope('catalog.reset', { version });
+/** The body of GET /v1/catalog/snapshot (HTTP, `Authorization: DeviceProof <proof>`): not an MQTT payload. */
+export const catalogSnapshotSchema = z.object({
+  version,
+  checksum: z.string().regex(/^[0-9a-f]{64}$/),
+  products: z.array(z.object({ product: productSchema, stockLevel: z.number().int().min(-1e9).max(1e9) })).max(200_000),
+});
+export type CatalogSnapshot = z.infer<typeof catalogSnapshotSchema>;
 
 // --- orders --------------------------------------------------------------------------------------
 

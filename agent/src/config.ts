@@ -1,7 +1,7 @@
 // Agent configuration: parsed once, frozen, passed down. The only agent module that reads
 // process.env (through the CliIO env it is given).
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { KioskError } from '../../common/errors.ts';
 import { checkServerUrl } from './license/server-client.ts';
@@ -76,6 +76,26 @@ export interface RunConfig {
   };
   /** Re-evaluate the license at least this often (1–60 minutes). */
   readonly checkIntervalMinutes: number;
+  /** The local kiosk API (DESIGN §4.6): always on 127.0.0.1. */
+  readonly api: {
+    readonly enabled: boolean;
+    /** 0 = any free port (tests). */
+    readonly port: number;
+    /** A file holding the bearer token the UI must send; null: no token. */
+    readonly tokenFile: string | null;
+  };
+  /** The MQTT sync client (DESIGN §4.5). */
+  readonly sync: {
+    readonly enabled: boolean;
+    /** Overrides the server link's mqttUrl; null: use the link. */
+    readonly mqttUrl: string | null;
+    /** Orders in flight at most (1–64). */
+    readonly windowSize: number;
+    /** An order without its ack after this long is sent again (5–600 s). */
+    readonly ackTimeoutSeconds: number;
+    /** Acked orders are kept this long, then pruned (1–8760 h). */
+    readonly ackedRetentionHours: number;
+  };
 }
 
 export const RUN_CONFIG_DEFAULTS = Object.freeze({
@@ -83,12 +103,18 @@ export const RUN_CONFIG_DEFAULTS = Object.freeze({
   renewal: Object.freeze({ afterDays: 7, beforeExpiryDays: 23, retryAfterRefusalHours: 24 }),
   revocations: Object.freeze({ intervalMinutes: 60 }),
   checkIntervalMinutes: 10,
+  api: Object.freeze({ enabled: true, port: 8787, tokenFile: null as string | null }),
+  sync: Object.freeze({ enabled: true, mqttUrl: null as string | null, windowSize: 16, ackTimeoutSeconds: 30, ackedRetentionHours: 168 }),
 });
 
 export const RUN_CONFIG_ENV = {
   config: 'KIOSK_AGENT_CONFIG',
   serverUrl: 'KIOSK_AGENT_SERVER_URL',
   logLevel: 'KIOSK_AGENT_LOG_LEVEL',
+  apiPort: 'KIOSK_AGENT_API_PORT',
+  mqttUrl: 'KIOSK_AGENT_MQTT_URL',
+  /** "off" disables the sync client (and "on" enables it) whatever the file says. */
+  sync: 'KIOSK_AGENT_SYNC',
 } as const;
 
 /** Largest config file read. */
@@ -107,6 +133,18 @@ const runConfigFileSchema = z.strictObject({
     .optional(),
   revocations: z.strictObject({ intervalMinutes: int(5, 1440).optional() }).optional(),
   checkIntervalMinutes: int(1, 60).optional(),
+  api: z
+    .strictObject({ enabled: z.boolean().optional(), port: int(0, 65535).optional(), tokenFile: z.string().min(1).max(4096).optional() })
+    .optional(),
+  sync: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      mqttUrl: z.string().regex(/^(mqtts?|wss?):\/\/[^\s/]+/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').max(2048).optional(),
+      windowSize: int(1, 64).optional(),
+      ackTimeoutSeconds: int(5, 600).optional(),
+      ackedRetentionHours: int(1, 8760).optional(),
+    })
+    .optional(),
 });
 export type RunConfigFile = z.infer<typeof runConfigFileSchema>;
 
@@ -151,7 +189,39 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
     renewal: Object.freeze({ ...RUN_CONFIG_DEFAULTS.renewal, ...definedOnly(file.renewal ?? {}) }),
     revocations: Object.freeze({ ...RUN_CONFIG_DEFAULTS.revocations, ...definedOnly(file.revocations ?? {}) }),
     checkIntervalMinutes: file.checkIntervalMinutes ?? RUN_CONFIG_DEFAULTS.checkIntervalMinutes,
+    api: Object.freeze({
+      enabled: file.api?.enabled ?? RUN_CONFIG_DEFAULTS.api.enabled,
+      port: apiPort(env[RUN_CONFIG_ENV.apiPort], file.api?.port),
+      tokenFile: file.api?.tokenFile === undefined ? null : resolve(configFile === null ? cwd : dirname(configFile), file.api.tokenFile),
+    }),
+    sync: Object.freeze({
+      ...RUN_CONFIG_DEFAULTS.sync,
+      ...definedOnly(file.sync ?? {}),
+      enabled: syncEnabled(env[RUN_CONFIG_ENV.sync], file.sync?.enabled),
+      mqttUrl: mqttUrlOverride(env[RUN_CONFIG_ENV.mqttUrl], file.sync?.mqttUrl),
+    }),
   });
+}
+
+function apiPort(fromEnv: string | undefined, fromFile: number | undefined): number {
+  if (fromEnv === undefined || fromEnv === '') return fromFile ?? RUN_CONFIG_DEFAULTS.api.port;
+  const port = /^\d{1,5}$/.test(fromEnv) ? Number(fromEnv) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new KioskError('CONFIG_INVALID', `${RUN_CONFIG_ENV.apiPort}: "${fromEnv.slice(0, 16)}" is not a port`);
+  return port;
+}
+
+function syncEnabled(fromEnv: string | undefined, fromFile: boolean | undefined): boolean {
+  if (fromEnv === 'off') return false;
+  if (fromEnv === 'on') return true;
+  if (fromEnv !== undefined && fromEnv !== '') throw new KioskError('CONFIG_INVALID', `${RUN_CONFIG_ENV.sync}: must be "on" or "off"`);
+  return fromFile ?? RUN_CONFIG_DEFAULTS.sync.enabled;
+}
+
+function mqttUrlOverride(fromEnv: string | undefined, fromFile: string | undefined): string | null {
+  const value = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile;
+  if (value === undefined) return null;
+  if (!/^(mqtts?|wss?):\/\/[^\s/]+/.test(value)) throw new KioskError('CONFIG_INVALID', `MQTT URL "${value.slice(0, 120)}": must be mqtt://, mqtts://, ws:// or wss://`);
+  return value;
 }
 
 /** Parses the text of a config file (JSON) with its schema; CONFIG_INVALID names the file and the key. */

@@ -14,9 +14,9 @@ import type { ServerConfig } from './config.ts';
 import type { HttpAppDeps } from './http/http-deps.ts';
 import { createRevocationListCache } from './domain/revocation-list-cache.ts';
 import { deviceKeyThumbprint } from './signing/device-key.ts';
-import { verifyEs256 } from './signing/jws-verify.ts';
+import { createVerifyEs256 } from './signing/jws-verify.ts';
 import { createServerKeySetReader } from './signing/server-key-set.ts';
-import { loadSigner } from './signing/signer.ts';
+import { createKeyDirSigner } from './signing/signer.ts';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
 
 export interface ServerOptions {
@@ -35,7 +35,10 @@ export interface ServerContext {
   readonly options: ServerOptions;
   /** Opened once, on first use. */
   storage(): Promise<ServerStorage>;
-  /** The active signing key of config.keysDir, loaded once; KEYS_MISSING without keys. */
+  /**
+   * The active signing key of config.keysDir, followed as it changes (a `keys activate` in
+   * another process takes effect at once); KEYS_MISSING without keys.
+   */
   signer(): DocumentSigner;
   deps(): Promise<DomainDeps>;
   issuanceDeps(): Promise<IssuanceDeps>;
@@ -49,6 +52,7 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
   let signer: DocumentSigner | undefined;
   const serverKeySet = createServerKeySetReader(config.keysDir);
   const revocationCache = createRevocationListCache();
+  const verifyEs256 = createVerifyEs256();
   const ctx: ServerContext = {
     config,
     clock,
@@ -60,7 +64,7 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
       return storage;
     },
     signer() {
-      signer ??= loadSigner(config.keysDir);
+      signer ??= createKeyDirSigner(config.keysDir, { nowMs: () => clock.nowMs() });
       return signer;
     },
     async deps() {

@@ -6,6 +6,8 @@ import type { ServerStorage } from '../../license-server/src/domain/server-stora
 import { makeTempDir } from '../helpers/tmp.ts';
 import { describeOnlineStorageContract } from './online-storage.contract.ts';
 import { describeServerStorageContract, type StorageHarness } from './server-storage.contract.ts';
+import { describeSyncStorageContract } from './sync-storage.contract.ts';
+import { describeTransactionBatchingContract } from './transaction-batching.contract.ts';
 
 function raw(file: string, sql: string, seq: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -41,3 +43,5 @@ async function sqliteHarness(): Promise<StorageHarness> {
 
 describeServerStorageContract('SQLite', sqliteHarness);
 describeOnlineStorageContract('SQLite', sqliteHarness);
+describeSyncStorageContract('SQLite', sqliteHarness);
+describeTransactionBatchingContract('SQLite', (options) => openSqliteStorage({ file: join(makeTempDir('kiosk-storage-'), 'server.db'), ...options }));

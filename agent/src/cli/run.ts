@@ -1,6 +1,6 @@
 // `kiosk-agent run [--config FILE] [--server URL] [--log-level LEVEL]`: the daemon (DESIGN §4.1).
-// Starts the services (daemon/agent-daemon.ts: the license keeper now; the local API and sync
-// later), logs JSON lines to stderr and runs until SIGTERM or SIGINT, then stops the services,
+// Starts the services (daemon/agent-daemon.ts: the license keeper, the MQTT sync engine, the
+// local API), logs JSON lines to stderr and runs until SIGTERM or SIGINT, then stops the services,
 // closes the store (the context's close) and exits 0.
 import { optionalString, type CommandSpec } from '../../../common/cli.ts';
 import type { AgentContext } from '../app.ts';
@@ -12,7 +12,7 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export const runCommand: CommandSpec<AgentContext> = {
   name: 'run',
-  summary: 'the daemon: trial, license checks, renewals, revocation list (until SIGTERM/SIGINT)',
+  summary: 'the daemon: license checks and renewals, MQTT sync, the local API on 127.0.0.1 (until SIGTERM/SIGINT)',
   maxArgs: 0,
   options: {
     config: { type: 'string' },

@@ -12,6 +12,7 @@ import { loadDeviceKey } from '../license/device-key.ts';
 import { createServerClient } from '../license/server-client.ts';
 import { createDaemon, systemScheduler, type Daemon, type DaemonLogger, type DaemonService } from './daemon.ts';
 import { createLicenseKeeper, type LicenseKeeper } from './license-keeper.ts';
+import { buildSyncServices } from './sync-services.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -20,6 +21,8 @@ const DAY_MS = 24 * HOUR_MS;
 export interface AgentDaemon {
   readonly daemon: Daemon;
   readonly license: LicenseKeeper;
+  /** The local API's URL once started (null when disabled). */
+  readonly apiUrl: () => string | null;
 }
 
 export function renewalPolicyFromConfig(run: RunConfig): RenewalPolicy {
@@ -50,7 +53,9 @@ export function buildAgentDaemon(ctx: AgentContext, run: RunConfig, logger: Daem
     random: ctx.options.random ?? Math.random,
     logger,
   });
-  // Services in start order. The sync issue adds here: createLocalApi(…), createSyncClient(…).
-  const services: DaemonService[] = [license];
-  return { daemon: createDaemon(services, logger), license };
+  // Services in start order: the license keeper, then sync-services.ts (the MQTT sync engine and
+  // the local API on 127.0.0.1), each switchable in the run config (api.enabled, sync.enabled).
+  const sync = buildSyncServices(ctx, run, logger, license);
+  const services: DaemonService[] = [license, ...sync.services];
+  return { daemon: createDaemon(services, logger), license, apiUrl: sync.apiUrl };
 }

@@ -61,6 +61,8 @@ export interface LicenseKeeper extends DaemonService {
   onStatusChange(listener: StatusListener): () => void;
   /** A fresh device proof for the installed license (the MQTT password); null without a license or key. */
   deviceProof(): Promise<string | null>;
+  /** Evaluates the license now (e.g. after the sync client stored a newer revocation list). */
+  recheck(cause: string): Promise<LicenseStatus>;
 }
 
 interface Gathered {
@@ -160,6 +162,7 @@ export function createLicenseKeeper(deps: LicenseKeeperDeps): LicenseKeeper {
     const outcome = await renewOnce(g.apiUrl, installed, nowMs);
     if (outcome.kind === 'refused') store.serverLink.recordRefusal({ code: outcome.code, jti: claims.jti, atMs: nowMs });
     work = afterRenewal(work, outcome, { nowMs, jti: claims.jti }, deps.random, policy);
+    if (stopping) return; // a request cut short by stop() is no server trouble worth a log line
     if (outcome.kind === 'unavailable') {
       logger.warn(
         { code: outcome.code, failures: work.renewal.failures, retryAt: iso(work.renewal.retryAtMs) },
@@ -182,6 +185,7 @@ export function createLicenseKeeper(deps: LicenseKeeperDeps): LicenseKeeper {
     const proof = await makeProof(key, installed, nowMs);
     const answer = await client(apiUrl).refresh(proof);
     if (!answer.ok) {
+      if (stopping) return classifyServerFailure(answer.failure);
       const outcome = classifyServerFailure(answer.failure);
       logger.warn({ code: answer.failure.code, status: answer.failure.status, detail: answer.failure.message }, 'renewal failed');
       return outcome;
@@ -241,6 +245,7 @@ export function createLicenseKeeper(deps: LicenseKeeperDeps): LicenseKeeper {
     const nowMs = clock.nowMs();
     const outcome = await fetchRevocationsOnce(g.apiUrl, nowMs);
     work = afterRevocationFetch(work, outcome, nowMs, deps.random, policy);
+    if (stopping) return;
     if (outcome.kind === 'unavailable') {
       logger.warn(
         { code: outcome.code, failures: work.revocations.failures, retryAt: iso(work.revocations.retryAtMs) },
@@ -251,6 +256,7 @@ export function createLicenseKeeper(deps: LicenseKeeperDeps): LicenseKeeper {
 
   async function fetchRevocationsOnce(apiUrl: string, nowMs: number): Promise<ServerOutcome> {
     const r = await fetchAndStoreRevocationList(client(apiUrl), store, keys, nowMs);
+    if (stopping && r.kind === 'failed') return classifyServerFailure(r.failure);
     switch (r.kind) {
       case 'failed':
         logger.warn({ code: r.failure.code, status: r.failure.status, detail: r.failure.message }, 'revocation list fetch failed');
@@ -342,6 +348,7 @@ export function createLicenseKeeper(deps: LicenseKeeperDeps): LicenseKeeper {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    recheck: (cause) => evaluate(cause),
     async deviceProof() {
       const g = await gather(clock.nowMs());
       const key = await deps.loadDeviceKey();

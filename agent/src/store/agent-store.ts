@@ -8,6 +8,7 @@ import { ensureDataDir, openDatabase, storageError, type SqliteDatabase } from '
 import { licenseTables, type LicenseTables } from './license-tables.ts';
 import { migrate, schemaVersion } from './migrations.ts';
 import { revocationTables, type RevocationTables } from './revocation-tables.ts';
+import { salesStore, type SalesStore } from './sales-store.ts';
 import { serverLinkTables, type ServerLinkTables, type ServerLinkUpdate } from './server-link-tables.ts';
 import { timeTables, type TimeTables } from './time-tables.ts';
 import { trialTables, type TrialTables } from './trial-tables.ts';
@@ -53,6 +54,8 @@ export interface AgentStore {
   };
   readonly licenseState: LicenseStateStore;
   readonly serverLink: ServerLinkStore;
+  /** Catalog, orders and outbox (the local API's and the sync engine's ports). */
+  readonly sales: SalesStore;
   /** Runs `fn` in an IMMEDIATE transaction (a write lock from the start). */
   transaction<T>(fn: () => T): T;
   /** `PRAGMA integrity_check` rows: ['ok'] when sound. */
@@ -169,6 +172,7 @@ function buildStore(db: SqliteDatabase, file: string): AgentStore {
     tables,
     licenseState,
     serverLink,
+    sales: salesStore(db),
     transaction: (fn) => write('a database transaction failed', fn),
     integrityCheck: () => (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check),
     schemaVersion: () => schemaVersion(db),

@@ -83,6 +83,86 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'sync: catalog, stock, sync state, orders, order lines, outbox',
+    sql: `
+      -- The catalog at the local version (server-wins; the device never edits it).
+      CREATE TABLE catalog_products (
+        sku          TEXT    PRIMARY KEY,
+        name         TEXT    NOT NULL,
+        price_minor  INTEGER NOT NULL,   -- gross, tax included
+        currency     TEXT    NOT NULL,
+        tax_rate_bp  INTEGER NOT NULL,
+        active       INTEGER NOT NULL CHECK (active IN (0, 1))
+      ) STRICT;
+
+      -- The server's stock level per sku at the local version (may be < 0: oversell).
+      CREATE TABLE catalog_stock (
+        sku    TEXT    PRIMARY KEY,
+        level  INTEGER NOT NULL
+      ) STRICT;
+
+      -- One row: the local catalog version and checksum, the newest head seen, the order seq.
+      CREATE TABLE sync_state (
+        slot              INTEGER PRIMARY KEY CHECK (slot = 1),
+        catalog_version   INTEGER NOT NULL,
+        catalog_checksum  TEXT    NOT NULL,
+        head_version      INTEGER,
+        head_checksum     TEXT,
+        head_oldest_from  INTEGER,
+        head_seen_at      INTEGER,           -- ms
+        last_sync_at      INTEGER,           -- ms, last delta applied or snapshot swapped
+        last_error        TEXT,
+        next_seq          INTEGER NOT NULL   -- the next order's per-device seq
+      ) STRICT;
+      INSERT INTO sync_state (slot, catalog_version, catalog_checksum, next_seq)
+        VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 1);
+
+      -- Orders as taken: immutable. Voids and refunds are new rows referencing the original.
+      CREATE TABLE orders (
+        order_id         TEXT    PRIMARY KEY,
+        seq              INTEGER NOT NULL UNIQUE,
+        kind             TEXT    NOT NULL CHECK (kind IN ('sale', 'void', 'refund')),
+        ref_order_id     TEXT,
+        created_at       INTEGER NOT NULL,   -- ms
+        catalog_version  INTEGER NOT NULL,
+        currency         TEXT    NOT NULL,
+        total_minor      INTEGER NOT NULL,
+        tax_minor        INTEGER NOT NULL,
+        request_hash     TEXT    NOT NULL    -- sha-256 of the client's request (idempotency)
+      ) STRICT;
+      CREATE INDEX orders_created ON orders (kind, created_at);
+      CREATE INDEX orders_ref ON orders (ref_order_id);
+
+      CREATE TABLE order_lines (
+        order_id          TEXT    NOT NULL REFERENCES orders (order_id) ON DELETE CASCADE,
+        line_no           INTEGER NOT NULL,
+        sku               TEXT    NOT NULL,
+        qty               INTEGER NOT NULL CHECK (qty > 0),
+        unit_price_minor  INTEGER NOT NULL,
+        tax_minor         INTEGER NOT NULL,
+        PRIMARY KEY (order_id, line_no)
+      ) STRICT;
+      CREATE INDEX order_lines_sku ON order_lines (sku);
+
+      -- The transactional outbox: written with the order, done only on the application ack.
+      CREATE TABLE outbox (
+        order_id         TEXT    PRIMARY KEY REFERENCES orders (order_id) ON DELETE CASCADE,
+        seq              INTEGER NOT NULL UNIQUE,
+        state            TEXT    NOT NULL CHECK (state IN ('pending', 'inflight', 'acked', 'rejected')),
+        payload          TEXT    NOT NULL,   -- the order message as sent (JSON)
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,   -- ms
+        created_at       INTEGER NOT NULL,   -- ms
+        sent_at          INTEGER,            -- ms, last publish
+        acked_at         INTEGER,            -- ms
+        stock_version    INTEGER,            -- from the ack: the version that includes the sale
+        error            TEXT
+      ) STRICT;
+      CREATE INDEX outbox_state_seq ON outbox (state, seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

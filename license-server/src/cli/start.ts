@@ -18,6 +18,7 @@ import type { PublicUrls } from '../http/http-deps.ts';
 import { listenHttp } from '../http/listen.ts';
 import { createHttpLogger } from '../http/logger.ts';
 import { generateKey, readKeyDir } from '../signing/key-dir.ts';
+import { startSync, type SyncRuntime } from '../sync-app.ts';
 
 export const DEV_KEYS_DIR = 'dev-keys';
 
@@ -28,6 +29,8 @@ export interface RunningServer {
   /** The context serving (a sibling of the command's with --dev keys). */
   readonly ctx: ServerContext;
   readonly logger: Logger;
+  /** Sync (broker, ingest, publish); null when the broker could not be started (logged). */
+  readonly sync: SyncRuntime | null;
   /** Graceful: stop accepting, finish requests in flight (bounded), close the database. */
   stop(): Promise<void>;
   /** Cut the remaining connections now (a second signal). */
@@ -102,11 +105,13 @@ export async function startServer(ctx: ServerContext, config: StartConfig, io: C
     const tls = config.tls === null ? undefined : readTls(config.tls);
     await serving.storage(); // migrations run before the first request
     opened = true;
+    const sync = await startSyncOrReport(serving, config, tls, logger);
 
     let urls: PublicUrls | undefined;
     const app = buildHttpApp(
       createHttpAppDeps(serving, {
         logger,
+        onCatalogChanged: (tenant) => void sync?.service.catalogChanged(tenant).catch((err: unknown) => logger.error({ err, tenant }, 'sync: publishing the catalog failed')),
         rateLimit: config.rateLimit,
         trustProxy: config.trustProxy,
         ...(tls ? { https: tls } : {}),
@@ -116,11 +121,15 @@ export async function startServer(ctx: ServerContext, config: StartConfig, io: C
         },
       }),
     );
-    const listening = await listen(app, config);
-    urls = publicUrls(config, listening.url, listening.port);
+    const listening = await listen(app, config).catch(async (err: unknown) => {
+      await sync?.stop();
+      throw err;
+    });
+    const bound = sync?.broker && config.mqtt.kind === 'embedded' ? { ...config, mqtt: { kind: 'embedded' as const, port: sync.broker.port } } : config;
+    urls = publicUrls(bound, listening.url, listening.port);
     io.stdout(`listening on ${listening.url}`);
     logger.info({ url: listening.url, apiUrl: urls.apiUrl, mqttUrl: urls.mqttUrl, database: describeDatabase(serving.config.database), keys: serving.config.keysDir }, 'license server started');
-    reportMqtt(config, urls, logger);
+    reportMqtt(config, urls, logger, sync);
     if (!isLoopback(config.host) && config.tls === null) {
       logger.warn({ host: config.host }, 'listening off loopback without TLS: use --tls-cert/--tls-key, or a TLS proxy in front');
     }
@@ -132,9 +141,11 @@ export async function startServer(ctx: ServerContext, config: StartConfig, io: C
       app,
       ctx: serving,
       logger,
+      sync,
       stop() {
         stopping ??= (async () => {
           const { forced } = await listening.close();
+          await sync?.stop().catch((err: unknown) => logger.error({ err }, 'sync: stopping failed'));
           if (forced) logger.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'requests still running at the shutdown deadline were cut');
           await serving.close();
           logger.info('stopped; database closed');
@@ -204,9 +215,23 @@ export function publicUrls(config: StartConfig, boundUrl: string, port: number):
   return { apiUrl, mqttUrl };
 }
 
-function reportMqtt(config: StartConfig, urls: PublicUrls, logger: Logger): void {
+/**
+ * Starts sync. A broker that cannot start (the embedded broker's port in use, an outside broker
+ * unreachable) is logged as an error and the HTTP API serves on without sync: devices keep their
+ * orders in their outboxes until a restart with a usable broker.
+ */
+async function startSyncOrReport(ctx: ServerContext, config: StartConfig, tls: { cert: Buffer; key: Buffer } | undefined, logger: Logger): Promise<SyncRuntime | null> {
+  try {
+    return await startSync(ctx, { mqtt: config.mqtt, host: config.host, ...(tls ? { tls } : {}) }, logger);
+  } catch (err) {
+    logger.error({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'mqtt: sync is OFF: the broker could not be started (choose --mqtt-port, or --mqtt mqtt(s)://…)');
+    return null;
+  }
+}
+
+function reportMqtt(config: StartConfig, urls: PublicUrls, logger: Logger, sync: SyncRuntime | null): void {
   if (config.mqtt.kind === 'embedded') {
-    logger.info({ mqtt: 'embedded', port: config.mqtt.port, mqttUrl: urls.mqttUrl }, 'mqtt: the embedded broker is not part of this build yet; devices are told this URL');
+    if (sync?.broker) logger.info({ mqtt: 'embedded', port: sync.broker.port, mqttUrl: urls.mqttUrl }, 'mqtt: the embedded broker is listening; devices are told this URL');
   } else {
     logger.info({ mqtt: 'external', mqttUrl: urls.mqttUrl }, 'mqtt: an outside broker; devices are told this URL');
   }

@@ -50,8 +50,11 @@ export async function activate(deps: IssuanceDeps, input: ActivateInput): Promis
       if (!license) throw unknownLicenseKey();
       checkLicenseUsable(license, nowMs, virtualReason);
 
-      const active = await tx.listActivations(license.id, { status: 'active' });
-      const matched = bestMatch(active, request.components);
+      // Only the seats that could be this device (its own id, or a shared component hash) are
+      // read and matched: the same result as matching every active seat, without reading them all.
+      const candidates = await tx.listSeatCandidates(license.id, request.deviceId, request.components);
+      const matched = bestMatch(candidates, request.components);
+      const activeCount = await tx.countActiveActivations(license.id);
       let activation: ActivationRecord;
       if (matched) {
         const refresh = { components: request.components, jkt: request.jkt, devicePublicJwk, platform: request.platform, mode: input.mode, updatedAtMs: nowMs };
@@ -60,7 +63,7 @@ export async function activate(deps: IssuanceDeps, input: ActivateInput): Promis
         await tx.refreshActivation(matched.activation.id, refresh);
         activation = { ...matched.activation, ...refresh };
       } else {
-        if (active.length >= license.maxDevices) {
+        if (activeCount >= license.maxDevices) {
           throw new KioskError('SEATS_FULL', `all ${license.maxDevices} seat(s) of license ${license.id} are taken: deactivate a device or raise the seat count`);
         }
         activation = {
@@ -117,7 +120,7 @@ export async function activate(deps: IssuanceDeps, input: ActivateInput): Promis
         license,
         activation: { ...activation, lastTokenJti: claims.jti, lastTokenIat: claims.iat },
         seat: matched ? 'reused' : 'new',
-        activeDevices: matched ? active.length : active.length + 1,
+        activeDevices: matched ? activeCount : activeCount + 1,
       } satisfies ActivationResult;
     });
   } catch (err) {
@@ -146,8 +149,12 @@ function checkLicenseUsable(license: LicenseRecord, nowMs: number, virtualReason
   }
 }
 
-/** The active activation this device already holds: the best fingerprint match, newest on a tie. */
-function bestMatch(active: readonly ActivationRecord[], current: ComponentHashes): { activation: ActivationRecord; match: FingerprintMatch } | undefined {
+/**
+ * The active activation this device already holds: the best fingerprint match, newest on a tie
+ * (the first in the given order — oldest first — on a full tie). A match needs at least one equal
+ * component, so matching only the seats that share one (listSeatCandidates) gives the same result.
+ */
+export function bestMatch(active: readonly ActivationRecord[], current: ComponentHashes): { activation: ActivationRecord; match: FingerprintMatch } | undefined {
   let best: { activation: ActivationRecord; match: FingerprintMatch } | undefined;
   for (const activation of active) {
     const match = matchFingerprint(activation.components, current);

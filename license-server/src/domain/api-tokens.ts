@@ -6,8 +6,27 @@ import { KioskError } from '../../../common/errors.ts';
 import type { DomainDeps } from './deps.ts';
 import type { StoredApiToken } from './server-storage.ts';
 
-export type ApiScope = 'licenses:read' | 'licenses:write' | 'devices:write' | 'audit:read' | 'admin';
-export const API_SCOPES: readonly ApiScope[] = ['licenses:read', 'licenses:write', 'devices:write', 'audit:read', 'admin'];
+export type ApiScope =
+  | 'licenses:read'
+  | 'licenses:write'
+  | 'devices:write'
+  | 'audit:read'
+  | 'catalog:read'
+  | 'catalog:write'
+  | 'orders:read'
+  | 'fleet:read'
+  | 'admin';
+export const API_SCOPES: readonly ApiScope[] = [
+  'licenses:read',
+  'licenses:write',
+  'devices:write',
+  'audit:read',
+  'catalog:read',
+  'catalog:write',
+  'orders:read',
+  'fleet:read',
+  'admin',
+];
 
 export interface ApiTokenRecord {
   id: string;

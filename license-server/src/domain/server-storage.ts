@@ -5,6 +5,7 @@
 // Times are epoch milliseconds (`…Ms`), except the token fields `iat`/`exp`, which are epoch
 // seconds exactly as in the signed token.
 import type { ComponentHashes } from '../../../common/fingerprint.ts';
+import type { SyncStorageOps } from './sync-storage.ts';
 
 export type LicenseStatus = 'active' | 'revoked';
 export type ActivationMode = 'online' | 'offline';
@@ -156,7 +157,7 @@ export interface ProofJtiUse {
  * activation of the same device on a license, a token id) or names a missing row rejects with
  * KioskError STORAGE_ERROR; `details.conflict` names the rule for uniqueness breaks.
  */
-export interface StorageOps {
+export interface StorageOps extends SyncStorageOps {
   insertLicense(license: LicenseRecord): Promise<void>;
   getLicense(id: string): Promise<LicenseRecord | undefined>;
   findLicenseByKeyHash(keyHash: string): Promise<LicenseRecord | undefined>;
@@ -170,6 +171,13 @@ export interface StorageOps {
   /** Oldest first. */
   listActivations(licenseId: string, filter?: { readonly status?: ActivationStatus }): Promise<ActivationRecord[]>;
   countActiveActivations(licenseId: string): Promise<number>;
+  /**
+   * The active activations of a license that could be the device of an activation request: the
+   * one holding `deviceId`, and every one that shares at least one component (same name, same
+   * hash) with `components` — so every active seat that fingerprint-matches the request is
+   * among them. Oldest first (created, then id), as listActivations.
+   */
+  listSeatCandidates(licenseId: string, deviceId: string, components: ComponentHashes): Promise<ActivationRecord[]>;
   /** Rejects with NOT_FOUND when there is no such activation. */
   refreshActivation(id: string, refresh: ActivationRefresh): Promise<void>;
   /** Frees the seat; false when it was not active. */

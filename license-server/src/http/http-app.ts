@@ -6,10 +6,12 @@ import type { HttpAppDeps } from './http-deps.ts';
 import { registerRateLimits } from './rate-limit.ts';
 import { registerRouteAccess } from './route-access.ts';
 import { trackRoutes } from './route-table.ts';
+import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeviceRoutes } from './routes/device.ts';
 import { registerPublicRoutes } from './routes/public.ts';
 import { registerVendorDeviceRoutes } from './routes/vendor-devices.ts';
 import { registerVendorLicenseRoutes } from './routes/vendor-licenses.ts';
+import { registerVendorSyncRoutes } from './routes/vendor-sync.ts';
 
 /** Vendor bodies are small; device routes allow MAX_DEVICE_BODY_BYTES (64 KiB). */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -44,6 +46,8 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
 
   registerVendorLicenseRoutes(app, deps);
   registerVendorDeviceRoutes(app, deps);
+  registerCatalogRoutes(app, deps);
+  registerVendorSyncRoutes(app, deps);
   registerDeviceRoutes(app, deps);
   registerPublicRoutes(app, deps);
   return app;

@@ -3,6 +3,7 @@
 // files itself; it asks these functions.
 import type { Logger } from 'pino';
 import type { Clock } from '../../../common/clock.ts';
+import type { CatalogSettings } from '../domain/catalog.ts';
 import type { DomainDeps, IssuanceDeps } from '../domain/deps.ts';
 
 /** Where devices are sent (DESIGN §4.7 activation answer `{token, apiUrl, mqttUrl}`). */
@@ -30,4 +31,8 @@ export interface HttpAppDeps {
   readonly logger?: Logger;
   /** PEM certificate chain and private key: HTTPS. */
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** The catalog's change-log window; DEFAULT_KEEP_VERSIONS without. */
+  readonly catalog?: CatalogSettings;
+  /** Told after every committed catalog edit (sync publishes head and delta); none: nobody listens. */
+  readonly onCatalogChanged?: (tenant: string) => void;
 }

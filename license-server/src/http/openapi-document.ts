@@ -18,13 +18,28 @@ import {
   listLicensesQuerySchema,
 } from './schemas.ts';
 import { auditEntryViewSchema, deviceViewSchema, licenseViewSchema } from './views.ts';
+import {
+  catalogEditResultSchema,
+  catalogViewSchema,
+  fleetViewSchema,
+  orderParamsSchema,
+  ordersQuerySchema,
+  orderViewSchema,
+  priceBodySchema,
+  productWithStockSchema,
+  putProductBodySchema,
+  skuParamsSchema,
+  snapshotSchema,
+  stockBodySchema,
+  tenantParamsSchema,
+} from './sync-schemas.ts';
 
 export interface OperationSpec {
   readonly method: 'get' | 'post';
   /** OpenAPI form: /v1/licenses/{ref}. */
   readonly path: string;
   readonly summary: string;
-  readonly tag: 'licenses' | 'devices' | 'audit' | 'device' | 'public';
+  readonly tag: 'licenses' | 'devices' | 'audit' | 'catalog' | 'orders' | 'fleet' | 'device' | 'public';
   /** The API token scope, or 'public' (no token). */
   readonly access: ApiScope | 'public';
   readonly params?: z.ZodObject;
@@ -88,6 +103,65 @@ export const OPERATIONS: readonly OperationSpec[] = [
     query: auditQuerySchema,
     ok: { status: 200, description: 'next: pass as ?after= for the next page; null on the last page', schema: z.object({ entries: z.array(auditEntryViewSchema), next: z.number().int().nullable() }) },
     errors: LICENSE_REF_ERRORS,
+  },
+  {
+    method: 'get', path: '/v1/tenants/{tenant}/catalog', summary: 'The tenant\'s catalog at its head: products with stock levels, version, checksum', tag: 'catalog', access: 'catalog:read',
+    params: tenantParamsSchema,
+    ok: { status: 200, description: 'by SKU', schema: catalogViewSchema },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'get', path: '/v1/tenants/{tenant}/catalog/products/{sku}', summary: 'One product and its stock level', tag: 'catalog', access: 'catalog:read',
+    params: skuParamsSchema,
+    ok: { status: 200, description: 'the product', schema: productWithStockSchema },
+    errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+  },
+  {
+    method: 'post', path: '/v1/tenants/{tenant}/catalog/products', summary: 'Put a product (new or changed): a new catalog version, published to the devices', tag: 'catalog', access: 'catalog:write',
+    params: tenantParamsSchema, body: putProductBodySchema,
+    ok: { status: 200, description: 'the new version', schema: catalogEditResultSchema },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'post', path: '/v1/tenants/{tenant}/catalog/products/{sku}/delete', summary: 'Delete a product: a new catalog version', tag: 'catalog', access: 'catalog:write',
+    params: skuParamsSchema,
+    ok: { status: 200, description: 'the new version (product null)', schema: catalogEditResultSchema },
+    errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+  },
+  {
+    method: 'post', path: '/v1/tenants/{tenant}/catalog/products/{sku}/price', summary: 'Change a price (and optionally currency, tax rate): a new catalog version', tag: 'catalog', access: 'catalog:write',
+    params: skuParamsSchema, body: priceBodySchema,
+    ok: { status: 200, description: 'the new version', schema: catalogEditResultSchema },
+    errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+  },
+  {
+    method: 'post', path: '/v1/tenants/{tenant}/catalog/products/{sku}/stock', summary: 'Adjust a stock level (delta) or set it (level): a new catalog version', tag: 'catalog', access: 'catalog:write',
+    params: skuParamsSchema, body: stockBodySchema,
+    ok: { status: 200, description: 'the new version', schema: catalogEditResultSchema },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'get', path: '/v1/tenants/{tenant}/orders', summary: 'Orders the devices uploaded, oldest received first', tag: 'orders', access: 'orders:read',
+    params: tenantParamsSchema, query: ordersQuerySchema,
+    ok: { status: 200, description: 'the orders', schema: z.object({ orders: z.array(orderViewSchema) }) },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'get', path: '/v1/tenants/{tenant}/orders/{orderId}', summary: 'One order', tag: 'orders', access: 'orders:read',
+    params: orderParamsSchema,
+    ok: { status: 200, description: 'the order as received, with its outcome', schema: orderViewSchema },
+    errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+  },
+  {
+    method: 'get', path: '/v1/tenants/{tenant}/fleet', summary: 'Sync health per device: online, mode, versions, lag, outbox, seq gaps, clone alarms, last seen', tag: 'fleet', access: 'fleet:read',
+    params: tenantParamsSchema,
+    ok: { status: 200, description: 'by device id', schema: fleetViewSchema },
+    errors: ['VALIDATION_FAILED'],
+  },
+  {
+    method: 'get', path: '/v1/catalog/snapshot', summary: 'The device\'s tenant catalog at its head (Authorization: DeviceProof <proof>, single use)', tag: 'device', access: 'public',
+    ok: { status: 200, description: 'verify the checksum, then swap the local catalog in one transaction', schema: snapshotSchema },
+    errors: ['UNAUTHORIZED', ...PROOF_ERRORS],
   },
   {
     method: 'post', path: '/v1/activations', summary: 'Online activation: license key and activation request in, license token out (rate limited per client address)', tag: 'device', access: 'public',
@@ -179,6 +253,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       { name: 'licenses', description: 'vendor: licenses' },
       { name: 'devices', description: 'vendor: devices and deactivation' },
       { name: 'audit', description: 'vendor: the audit log' },
+      { name: 'catalog', description: 'vendor: catalog, prices and stock (every edit is a catalog version)' },
+      { name: 'orders', description: 'vendor: orders uploaded by the devices' },
+      { name: 'fleet', description: 'vendor: the devices\' sync health' },
       { name: 'device', description: 'devices: activation, renewal, deactivation, revocations' },
       { name: 'public', description: 'public documents' },
     ],

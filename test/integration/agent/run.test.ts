@@ -63,7 +63,7 @@ describe('run: start', () => {
     const d = await startDaemon(device, ['--config', configFile(device, SLOW)]);
     expect(byMsg(d, 'trial period started')).toHaveLength(1);
     expect(byMsg(d, 'license mode')).toEqual([expect.objectContaining({ level: 'info', mode: 'licensed', reason: null })]);
-    expect(byMsg(d, 'daemon started')).toEqual([expect.objectContaining({ services: ['license'] })]);
+    expect(byMsg(d, 'daemon started')).toEqual([expect.objectContaining({ services: ['license', 'local-api'] })]);
     // every line is JSON with a time from the fake clock
     for (const line of d.stderr().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     expect(new Date(d.logs()[0]?.time).getTime()).toBe(NOW_MS + MIN_MS);

@@ -19,9 +19,10 @@ const PUBLIC_ROUTES = new Set([
   'GET /v1/revocations',
   'GET /.well-known/jwks.json',
   'GET /openapi.json',
+  'GET /v1/catalog/snapshot',
 ]);
 
-const ALL_SCOPES: readonly ApiScope[] = ['licenses:read', 'licenses:write', 'devices:write', 'audit:read'];
+const ALL_SCOPES: readonly ApiScope[] = ['licenses:read', 'licenses:write', 'devices:write', 'audit:read', 'catalog:read', 'catalog:write', 'orders:read', 'fleet:read'];
 const routeName = (r: RegisteredRoute): string => `${r.method} ${r.url}`;
 
 async function requestRoute(f: HttpFixture, route: RegisteredRoute, params: Record<string, string>, authorization: string | undefined) {
@@ -41,7 +42,7 @@ describe('vendor routes refuse requests without a valid token (route table walk)
     expect(table.length).toBeGreaterThan(PUBLIC_ROUTES.size);
     expect(new Set(table.filter((r) => r.public).map(routeName))).toEqual(PUBLIC_ROUTES);
     for (const r of table) {
-      if (!PUBLIC_ROUTES.has(routeName(r))) expect(r.scope, routeName(r)).toMatch(/^(licenses:read|licenses:write|devices:write|audit:read|admin)$/);
+      if (!PUBLIC_ROUTES.has(routeName(r))) expect(r.scope, routeName(r)).toMatch(/^(licenses:read|licenses:write|devices:write|audit:read|catalog:read|catalog:write|orders:read|fleet:read|admin)$/);
     }
   });
 

@@ -39,6 +39,23 @@ describe('logs', () => {
     secrets.push(file);
     await f.post('/v1/deactivation-files', { document: file });
 
+    // sync: catalog, orders, fleet, and the snapshot with a device proof
+    const three = await f.device(3);
+    const { key: syncKey } = await f.createLicense({ maxDevices: 1 });
+    const act3 = (await f.post('/v1/activations', { licenseKey: syncKey, request: three.request }, null)).json();
+    const snapshotProof = await three.proof(act3.token);
+    secrets.push(syncKey, act3.token, snapshotProof);
+    await f.post('/v1/tenants/shop-1/catalog/products', { sku: 'ESP-01', name: 'Espresso', priceMinor: 250, currency: 'EUR', taxRateBp: 700, active: true });
+    await f.post('/v1/tenants/shop-1/catalog/products/ESP-01/price', { priceMinor: 260 });
+    await f.post('/v1/tenants/shop-1/catalog/products/ESP-01/stock', { delta: 5 });
+    await f.get('/v1/tenants/shop-1/catalog');
+    await f.get('/v1/tenants/shop-1/catalog/products/ESP-01');
+    await f.post('/v1/tenants/shop-1/catalog/products/ESP-01/delete', {});
+    await f.get('/v1/tenants/shop-1/orders?limit=5');
+    await f.get('/v1/tenants/shop-1/orders/ord-00000001');
+    await f.get('/v1/tenants/shop-1/fleet');
+    await f.get('/v1/catalog/snapshot', null, { authorization: `DeviceProof ${snapshotProof}` });
+
     await f.get('/v1/licenses');
     await f.get(`/v1/licenses/${encodeURIComponent(key)}`);
     await f.get(`/v1/licenses/${key.toLowerCase().replace(/-/g, '')}`, readOnly);

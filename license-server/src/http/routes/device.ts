@@ -46,13 +46,16 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: HttpAppDeps): v
   });
 }
 
+/** Made once: a zod schema built per request is compiled again for every request. */
+const ACTIVATION_BODY_OUTER = activationBodySchema.pick({ licenseKey: true }).passthrough();
+
 /**
  * The body with the request checked by the shared schema: a wrong request document is
  * ACTIVATION_REQUEST_INVALID (what the agent and activate-offline report), anything else
  * VALIDATION_FAILED. The domain checks the request's ids again.
  */
 function parseActivationBody(body: unknown): ReturnType<typeof activationBodySchema.parse> {
-  const outer = parseInput(activationBodySchema.pick({ licenseKey: true }).passthrough(), body, 'body');
+  const outer = parseInput(ACTIVATION_BODY_OUTER, body, 'body');
   const request = parseInput(activationBodySchema.shape.request, (outer as Record<string, unknown>).request, 'request', 'ACTIVATION_REQUEST_INVALID');
   return { licenseKey: outer.licenseKey, request };
 }

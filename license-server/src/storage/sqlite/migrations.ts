@@ -120,6 +120,125 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX issued_tokens_activation ON issued_tokens (activation_id, iat);
     `,
   },
+  {
+    version: 3,
+    name: 'seat lookup by component and active seat counts, kept by triggers',
+    sql: `
+      -- (license, component name, hash) → active activation: activate() looks only at the seats
+      -- that share a component with the request instead of reading every seat of the license.
+      -- Kept by triggers, so every write of activations keeps it in its own transaction.
+      CREATE TABLE activation_components (
+        license_id     TEXT NOT NULL,
+        component_name TEXT NOT NULL,
+        component_hash TEXT NOT NULL,
+        activation_id  TEXT NOT NULL REFERENCES activations (id),
+        PRIMARY KEY (license_id, component_name, component_hash, activation_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX activation_components_activation ON activation_components (activation_id);
+
+      CREATE TRIGGER activation_components_insert AFTER INSERT ON activations WHEN NEW.status = 'active'
+        BEGIN
+          INSERT INTO activation_components (license_id, component_name, component_hash, activation_id)
+            SELECT NEW.license_id, j.key, j.value, NEW.id FROM json_each(NEW.components) j;
+        END;
+      CREATE TRIGGER activation_components_update AFTER UPDATE OF license_id, components, status ON activations
+        BEGIN
+          DELETE FROM activation_components WHERE activation_id = OLD.id;
+          INSERT INTO activation_components (license_id, component_name, component_hash, activation_id)
+            SELECT NEW.license_id, j.key, j.value, NEW.id FROM json_each(NEW.components) j WHERE NEW.status = 'active';
+        END;
+      CREATE TRIGGER activation_components_delete AFTER DELETE ON activations
+        BEGIN DELETE FROM activation_components WHERE activation_id = OLD.id; END;
+
+      INSERT INTO activation_components (license_id, component_name, component_hash, activation_id)
+        SELECT a.license_id, j.key, j.value, a.id FROM activations a, json_each(a.components) j WHERE a.status = 'active';
+
+      -- the number of active seats per license, so a seat check does not count thousands of rows
+      CREATE TABLE license_seats (
+        license_id TEXT PRIMARY KEY REFERENCES licenses (id),
+        active     INTEGER NOT NULL CHECK (active >= 0)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TRIGGER license_seats_insert AFTER INSERT ON activations WHEN NEW.status = 'active'
+        BEGIN
+          INSERT INTO license_seats (license_id, active) VALUES (NEW.license_id, 1)
+            ON CONFLICT (license_id) DO UPDATE SET active = active + 1;
+        END;
+      CREATE TRIGGER license_seats_update AFTER UPDATE OF license_id, status ON activations
+        BEGIN
+          UPDATE license_seats SET active = active - 1 WHERE OLD.status = 'active' AND license_id = OLD.license_id;
+          INSERT INTO license_seats (license_id, active) SELECT NEW.license_id, 1 WHERE NEW.status = 'active'
+            ON CONFLICT (license_id) DO UPDATE SET active = active + 1;
+        END;
+      CREATE TRIGGER license_seats_delete AFTER DELETE ON activations WHEN OLD.status = 'active'
+        BEGIN UPDATE license_seats SET active = active - 1 WHERE license_id = OLD.license_id; END;
+      INSERT INTO license_seats (license_id, active)
+        SELECT license_id, count(*) FROM activations WHERE status = 'active' GROUP BY license_id;
+    `,
+  },
+  {
+    version: 4,
+    name: 'offline-first sync: catalog versions and change log, stock ledger, orders, fleet state',
+    sql: `
+      CREATE TABLE catalog_state (
+        tenant            TEXT PRIMARY KEY,
+        version           INTEGER NOT NULL CHECK (version >= 0),
+        checksum          TEXT NOT NULL,
+        oldest_delta_from INTEGER NOT NULL
+      ) STRICT;
+      CREATE TRIGGER catalog_version_grows BEFORE UPDATE ON catalog_state WHEN NEW.version <> OLD.version + 1
+        BEGIN SELECT RAISE(ABORT, 'a catalog version follows the head by exactly one'); END;
+
+      CREATE TABLE catalog_products (
+        tenant  TEXT NOT NULL,
+        sku     TEXT NOT NULL,
+        product TEXT NOT NULL,
+        PRIMARY KEY (tenant, sku)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE stock_levels (
+        tenant TEXT NOT NULL,
+        sku    TEXT NOT NULL,
+        level  INTEGER NOT NULL,
+        PRIMARY KEY (tenant, sku)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE catalog_changes (
+        tenant   TEXT NOT NULL,
+        version  INTEGER NOT NULL,
+        ops      TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (tenant, version)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE sync_orders (
+        tenant        TEXT NOT NULL,
+        order_id      TEXT NOT NULL,
+        device_id     TEXT NOT NULL,
+        seq           INTEGER NOT NULL,
+        message       TEXT NOT NULL,
+        received_at   INTEGER NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        reason        TEXT,
+        stock_version INTEGER,
+        oversold      INTEGER NOT NULL CHECK (oversold IN (0, 1)),
+        PRIMARY KEY (tenant, order_id)
+      ) STRICT;
+      CREATE INDEX sync_orders_device ON sync_orders (tenant, device_id, seq);
+      CREATE INDEX sync_orders_received ON sync_orders (tenant, received_at);
+
+      CREATE TABLE device_sync (
+        tenant              TEXT NOT NULL,
+        device_id           TEXT NOT NULL,
+        status              TEXT,
+        status_at           INTEGER,
+        last_seen_at        INTEGER,
+        clone_alarms        INTEGER NOT NULL DEFAULT 0,
+        last_clone_alarm_at INTEGER,
+        PRIMARY KEY (tenant, device_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -5,6 +5,7 @@ import { KioskError } from '../../../../common/errors.ts';
 import type { IssuedTokenRecord, StorageOps } from '../../domain/server-storage.ts';
 import { decodeActivation, decodeAudit, decodeIssuedToken, decodeLicense, encodeActivation, encodeLicense } from './rows.ts';
 import { createOnlineOps, ONLINE_WRITE_OPS } from './online-ops.ts';
+import { createSyncOps, SYNC_WRITE_OPS } from './sync-ops.ts';
 
 /** StorageOps with plain (synchronous) results. */
 export type SyncOps = {
@@ -21,6 +22,7 @@ export const WRITE_OPS: ReadonlySet<keyof StorageOps> = new Set<keyof StorageOps
   'recordIssuedToken',
   'appendAudit',
   ...ONLINE_WRITE_OPS,
+  ...SYNC_WRITE_OPS,
 ]);
 
 export function createSqliteOps(db: Database.Database): SyncOps {
@@ -39,7 +41,15 @@ export function createSqliteOps(db: Database.Database): SyncOps {
     getActivation: db.prepare('SELECT * FROM activations WHERE id = ?'),
     listActivations: db.prepare(`SELECT * FROM activations WHERE license_id = @license_id AND (@status IS NULL OR status = @status)
       ORDER BY created_at, id`),
-    countActiveActivations: db.prepare(`SELECT count(*) AS n FROM activations WHERE license_id = ? AND status = 'active'`),
+    // kept by triggers (migration 3): no count over every seat of a big license
+    countActiveActivations: db.prepare(`SELECT coalesce((SELECT active FROM license_seats WHERE license_id = ?), 0) AS n`),
+    // The seat index (migration 3): the device's own seat, and the seats sharing a component hash.
+    listSeatCandidates: db.prepare(`SELECT * FROM activations WHERE id IN (
+        SELECT id FROM activations WHERE license_id = @license_id AND device_id = @device_id AND status = 'active'
+        UNION
+        SELECT c.activation_id FROM json_each(@components) j CROSS JOIN activation_components c
+          ON c.license_id = @license_id AND c.component_name = j.key AND c.component_hash = j.value
+      ) AND status = 'active' ORDER BY created_at, id`),
     refreshActivation: db.prepare(`UPDATE activations SET components = @components, jkt = @jkt, device_public_jwk = @device_public_jwk,
       platform = @platform, mode = @mode, updated_at = @updated_at WHERE id = @id`),
     deactivateActivation: db.prepare(`UPDATE activations SET status = 'deactivated', updated_at = ? WHERE id = ? AND status = 'active'`),
@@ -62,6 +72,7 @@ export function createSqliteOps(db: Database.Database): SyncOps {
 
   return {
     ...createOnlineOps(db),
+    ...createSyncOps(db),
     insertLicense(license) {
       s.insertLicense.run(encodeLicense(license));
     },
@@ -94,6 +105,9 @@ export function createSqliteOps(db: Database.Database): SyncOps {
     },
     countActiveActivations(licenseId) {
       return Number((s.countActiveActivations.get(licenseId) as { n: number }).n);
+    },
+    listSeatCandidates(licenseId, deviceId, components) {
+      return s.listSeatCandidates.all({ license_id: licenseId, device_id: deviceId, components: JSON.stringify(components) }).map(decodeActivation);
     },
     refreshActivation(id, r) {
       const changes = s.refreshActivation.run({

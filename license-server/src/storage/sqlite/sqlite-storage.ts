@@ -1,8 +1,15 @@
 // ServerStorage on SQLite (better-sqlite3): WAL, synchronous=FULL, foreign keys, a busy timeout.
 // better-sqlite3 is synchronous and has one connection, so async transactions of this process
-// are serialised by an in-process lock, and each one starts with BEGIN IMMEDIATE, which takes
-// SQLite's write lock up front: another process (the CLI beside a running server) waits for it
-// instead of interleaving. The native addon is touched only here.
+// are serialised by an in-process lock, and each batch of them starts with BEGIN IMMEDIATE, which
+// takes SQLite's write lock up front: another process (the CLI beside a running server) waits for
+// it instead of interleaving. The native addon is touched only here.
+//
+// Group commit: transactions that queue while a batch runs (or arrive in the same turn of the
+// event loop) run one after another, each in its own SAVEPOINT, inside one BEGIN IMMEDIATE …
+// COMMIT — one fsync for the batch instead of one each. A callback that rejects rolls back only
+// its savepoint. No caller's promise settles before the batch's COMMIT has returned, so
+// durability is what it was (synchronous=FULL); if the COMMIT fails, every member that had
+// succeeded rejects with that error. Batches are bounded in size and time.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,9 +26,17 @@ export interface SqliteStorageOptions {
   readonly nativeBinding?: unknown;
   /** How long to wait for another process's write lock. */
   readonly busyTimeoutMs?: number;
+  /** Group commit bounds: a batch takes in at most this many transactions … */
+  readonly batchMaxTransactions?: number;
+  /** … and admits no more after this long (ms since its BEGIN); it then commits. */
+  readonly batchMaxMs?: number;
+  /** Test hook: awaited just before a batch's COMMIT with its size; throwing fails that COMMIT. */
+  readonly beforeCommit?: (transactions: number) => void | Promise<void>;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+export const DEFAULT_BATCH_MAX_TRANSACTIONS = 64;
+export const DEFAULT_BATCH_MAX_MS = 10;
 
 export async function openSqliteStorage(options: SqliteStorageOptions): Promise<ServerStorage> {
   const db = openDatabase(options);
@@ -33,7 +48,7 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
     db.close();
     throw toStorageError(err);
   }
-  return createStorage(db, sync);
+  return createStorage(db, sync, options);
 }
 
 function openDatabase(options: SqliteStorageOptions): Database.Database {
@@ -62,7 +77,18 @@ function openDatabase(options: SqliteStorageOptions): Database.Database {
   return db;
 }
 
-function createStorage(db: Database.Database, sync: SyncOps): ServerStorage {
+interface BatchMember {
+  readonly fn: (tx: StorageTransaction) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+type Outcome = { readonly member: BatchMember; readonly ok: true; readonly value: unknown } | { readonly member: BatchMember; readonly ok: false; readonly err: unknown };
+
+function createStorage(db: Database.Database, sync: SyncOps, options: SqliteStorageOptions): ServerStorage {
+  const maxTransactions = Math.max(1, Math.floor(options.batchMaxTransactions ?? DEFAULT_BATCH_MAX_TRANSACTIONS));
+  const maxMs = Math.max(0, options.batchMaxMs ?? DEFAULT_BATCH_MAX_MS);
+  const beforeCommit = options.beforeCommit;
   const lock = createAsyncLock();
   /** Set inside a transaction's callback: the storage itself must not be used there (it would wait for itself). */
   const insideTransaction = new AsyncLocalStorage<true>();
@@ -79,24 +105,110 @@ function createStorage(db: Database.Database, sync: SyncOps): ServerStorage {
     });
   };
 
-  const transaction = <T>(fn: (tx: StorageTransaction) => Promise<T>): Promise<T> =>
-    exclusive(async () => {
+  /** Transactions waiting for a batch, in call order. */
+  const pending: BatchMember[] = [];
+  let batchQueued = false;
+  const queueBatch = (): void => {
+    if (batchQueued || pending.length === 0) return;
+    batchQueued = true;
+    // After the I/O callbacks of this turn of the event loop: what arrives with it joins the
+    // batch, and reads that arrive with it run before it (they need not wait for its commit).
+    setImmediate(() => void lock.run(runBatch));
+  };
+  /** After a failure that already ends every member of the batch: never throws (the connection may be gone). */
+  const rollbackQuietly = (): void => {
+    try {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    } catch {
+      // nothing left to undo, or the connection is broken: the members reject either way
+    }
+  };
+
+  /** One group commit: BEGIN IMMEDIATE, each member in a SAVEPOINT, COMMIT, then settle them all. */
+  const runBatch = async (): Promise<void> => {
+    batchQueued = false;
+    if (pending.length === 0) return;
+    if (closed) {
+      const err = new KioskError('STORAGE_ERROR', 'the storage is closed');
+      for (const m of pending.splice(0)) m.reject(err);
+      return;
+    }
+    try {
       run(() => db.exec('BEGIN IMMEDIATE'));
+    } catch (err) {
+      for (const m of pending.splice(0)) m.reject(err);
+      return;
+    }
+    const startedMs = performance.now();
+    const outcomes: Outcome[] = [];
+    /** Set when SQLite rolled back the whole transaction under a member (I/O error, disk full …). */
+    let lost: unknown;
+    while (pending.length > 0 && outcomes.length < maxTransactions && (outcomes.length === 0 || performance.now() - startedMs < maxMs)) {
+      const member = pending.shift() as BatchMember;
       let live = true;
       const tx = wrapOps(sync, () => {
         if (!live) throw new KioskError('STORAGE_ERROR', 'this transaction has ended; its operations cannot be used any more');
       });
       try {
-        const result = await insideTransaction.run(true, () => fn(tx));
-        run(() => db.exec('COMMIT'));
-        return result;
+        db.exec('SAVEPOINT kiosk_tx');
       } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw err;
-      } finally {
-        live = false;
+        outcomes.push({ member, ok: false, err: toStorageError(err) });
+        lost = err;
+        break;
       }
+      try {
+        const value = await insideTransaction.run(true, () => member.fn(tx));
+        live = false;
+        run(() => db.exec('RELEASE kiosk_tx'));
+        outcomes.push({ member, ok: true, value });
+      } catch (err) {
+        live = false;
+        outcomes.push({ member, ok: false, err });
+        if (!db.inTransaction) {
+          lost = err;
+          break;
+        }
+        try {
+          db.exec('ROLLBACK TO kiosk_tx');
+          db.exec('RELEASE kiosk_tx');
+        } catch (rollbackErr) {
+          lost = rollbackErr;
+          break;
+        }
+      }
+    }
+
+    let commitError: KioskError | undefined;
+    if (lost !== undefined) {
+      commitError = new KioskError('STORAGE_ERROR', `the database rolled back the batch this transaction committed in: ${toStorageError(lost).message}`, { cause: lost });
+      rollbackQuietly();
+    } else {
+      try {
+        if (beforeCommit) await beforeCommit(outcomes.length);
+        run(() => db.exec('COMMIT'));
+      } catch (err) {
+        commitError = toStorageError(err);
+        rollbackQuietly();
+      }
+    }
+    // Only now, after COMMIT returned (or failed), does any caller hear back.
+    for (const o of outcomes) {
+      if (!o.ok) o.member.reject(o.err);
+      else if (commitError) o.member.reject(commitError);
+      else o.member.resolve(o.value);
+    }
+    queueBatch(); // what arrived beyond this batch's bounds
+  };
+
+  const transaction = <T>(fn: (tx: StorageTransaction) => Promise<T>): Promise<T> => {
+    if (insideTransaction.getStore()) {
+      return Promise.reject(new KioskError('STORAGE_ERROR', 'inside a transaction use its own operations (tx), not the storage: it would wait for itself'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      queueBatch();
     });
+  };
 
   // Outside a transaction: reads run alone (never seeing a running transaction's writes);
   // writes get a transaction of their own.
@@ -112,6 +224,8 @@ function createStorage(db: Database.Database, sync: SyncOps): ServerStorage {
     ...(direct as unknown as StorageOps),
     transaction,
     async close() {
+      // transactions already asked for run (and commit) before the close, not after it
+      while (pending.length > 0 && !closed && !insideTransaction.getStore()) await lock.run(runBatch);
       await exclusive(() => {
         closed = true;
         db.close();

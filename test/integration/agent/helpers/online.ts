@@ -305,10 +305,15 @@ export interface DaemonRun {
   stop(): Promise<number>;
 }
 
-export async function startDaemon(device: AgentDevice, args: readonly string[] = [], opts: { random?: () => number } = {}): Promise<DaemonRun> {
+export async function startDaemon(
+  device: AgentDevice,
+  args: readonly string[] = [],
+  opts: { random?: () => number; env?: Record<string, string> } = {},
+): Promise<DaemonRun> {
   const scheduler = fakeScheduler(device.clock);
   const shutdown = new AbortController();
-  const io = capturingIO(device.env, device.dir);
+  // The local API on any free port; the MQTT sync client off unless a test turns it on (its timers would interleave).
+  const io = capturingIO({ KIOSK_AGENT_API_PORT: '0', KIOSK_AGENT_SYNC: 'off', ...device.env, ...opts.env }, device.dir);
   const done = runAgentCli(
     ['run', ...args, '--sysroot', device.root, '--data-dir', device.dataDir],
     { flavour: 'test', clock: device.clock, scheduler, random: opts.random ?? (() => 0.5), shutdown: shutdown.signal },
@@ -321,6 +326,12 @@ export async function startDaemon(device: AgentDevice, args: readonly string[] =
   const started = async (): Promise<void> => {
     // the first tick is scheduled at start (delay 0), or the run ended early (bad config …)
     await Promise.race([scheduler.waitForScheduled(0), done]);
+    // services after the license keeper (the local API) start asynchronously: wait for the daemon's
+    // line (bounded: at log level error or above it never comes)
+    const deadline = Date.now() + 3_000;
+    while (exit === undefined && !io.err.join('').includes('"msg":"daemon started"') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   };
   await started();
   if (exit !== undefined) throw new Error(`the daemon ended at start with exit ${exit}: ${io.err.join('')}`);

@@ -1,0 +1,71 @@
+// The seat race through `activate` itself on a real SQLite file, with group commit: 200 new
+// devices race for the last 5 seats of a license while 5 of its devices re-activate. Exactly the
+// free seats are taken, every re-activation keeps its seat, and every refusal is SEATS_FULL.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { fixedClock } from '../../../common/clock.ts';
+import type { KioskError } from '../../../common/errors.ts';
+import { activate, type ActivationResult } from '../../../license-server/src/domain/activation.ts';
+import type { IssuanceDeps } from '../../../license-server/src/domain/deps.ts';
+import { createLicense } from '../../../license-server/src/domain/licenses.ts';
+import { deviceKeyThumbprint } from '../../../license-server/src/signing/device-key.ts';
+import { generateKey } from '../../../license-server/src/signing/key-dir.ts';
+import { verifyEs256 } from '../../../license-server/src/signing/jws-verify.ts';
+import { createServerKeySetReader } from '../../../license-server/src/signing/server-key-set.ts';
+import { loadSigner } from '../../../license-server/src/signing/signer.ts';
+import { openSqliteStorage } from '../../../license-server/src/storage/sqlite/sqlite-storage.ts';
+import { makeActivationRequest, physicalDevice } from '../../helpers/activation-request.ts';
+import { makeTempDir } from '../../helpers/tmp.ts';
+
+const ISSUER = 'urn:kiosk:vendor:concurrency-test';
+
+async function setup(): Promise<IssuanceDeps> {
+  const dir = makeTempDir();
+  await generateKey(join(dir, 'keys'), { issuer: ISSUER });
+  const storage = await openSqliteStorage({ file: join(dir, 'server.db') });
+  onTestFinished(() => storage.close());
+  return {
+    storage,
+    signer: loadSigner(join(dir, 'keys')),
+    deviceKeyThumbprint,
+    verifyEs256,
+    serverKeySet: createServerKeySetReader(join(dir, 'keys')),
+    clock: fixedClock(Date.UTC(2027, 0, 1)),
+    random: randomBytes,
+  };
+}
+
+describe('activate under concurrency', () => {
+  it('200 new devices racing for the last 5 seats: exactly 5 win; concurrent re-activations keep their seats', async () => {
+    const deps = await setup();
+    const { licenseKey, license } = await createLicense(deps, { tenant: 't1', features: [], maxDevices: 50, days: 30, actor: 'test' });
+    const held = await Promise.all(Array.from({ length: 45 }, (_, i) => makeActivationRequest(ISSUER, physicalDevice(i + 1))));
+    const first: ActivationResult[] = [];
+    for (const request of held) first.push(await activate(deps, { licenseKey, request, mode: 'online', actor: 'test' }));
+
+    const newcomers = await Promise.all(Array.from({ length: 200 }, (_, i) => makeActivationRequest(ISSUER, physicalDevice(1000 + i))));
+    const returning = held.slice(0, 5);
+    const attempts = [...newcomers, ...returning].map((request) => activate(deps, { licenseKey, request, mode: 'online', actor: 'test' }));
+    const results = await Promise.allSettled(attempts);
+    const fresh = results.slice(0, 200);
+    const again = results.slice(200);
+
+    const won = fresh.filter((r): r is PromiseFulfilledResult<ActivationResult> => r.status === 'fulfilled');
+    const lost = fresh.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(5);
+    expect(won.every((r) => r.value.seat === 'new')).toBe(true);
+    expect(new Set(lost.map((r) => (r.reason as KioskError).code))).toEqual(new Set(['SEATS_FULL']));
+    again.forEach((r, i) => {
+      expect(r.status).toBe('fulfilled');
+      const value = (r as PromiseFulfilledResult<ActivationResult>).value;
+      expect(value.seat).toBe('reused');
+      expect(value.activation.id).toBe(first[i]?.activation.id);
+    });
+    expect(await deps.storage.countActiveActivations(license.id)).toBe(50);
+    expect((await deps.storage.listActivations(license.id, { status: 'active' })).length).toBe(50);
+    expect(await deps.storage.listIssuedTokens(license.id)).toHaveLength(45 + 5 + 5);
+    const refusals = (await deps.storage.listAudit({ licenseId: license.id })).filter((e) => e.action === 'activation.refused');
+    expect(refusals).toHaveLength(195);
+  });
+});
