@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // `npm start`: the main job on embedded defaults, on this machine.
 //   1. dev signing keys for the license server (.data/server/keys), made once;
-//   2. `license-server start` (SQLite under .data/server) on 127.0.0.1:8700;
+//   2. `license-server start` (SQLite under .data/server, the embedded MQTT broker) on
+//      127.0.0.1:8700 (HTTP) and 127.0.0.1:18830 (MQTT);
 //   3. a license for tenant "demo" and this device activated online (`kiosk-agent activate`),
 //      unless the agent already holds a usable license;
-//   4. `kiosk-agent run`, the daemon (renewals, revocation list), until Ctrl-C.
+//   4. `kiosk-agent run`, the daemon (renewals, revocation list, catalog and order sync, the
+//      kiosk's local API on 127.0.0.1:8787), until Ctrl-C.
 // Re-running keeps what exists. No key, token or license key is printed by this script.
-// KIOSK_START_ROOT moves the .data directory (tests); KIOSK_START_PORT the server's port.
+// KIOSK_START_ROOT moves the .data directory (tests); KIOSK_START_PORT and KIOSK_START_MQTT_PORT
+// the server's HTTP and MQTT ports (defaults 8700 and 18830).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,6 +18,8 @@ import { createInterface } from 'node:readline';
 const repo = resolve(import.meta.dirname, '..');
 const cwd = resolve(process.env.KIOSK_START_ROOT ?? repo);
 const port = process.env.KIOSK_START_PORT ?? '8700';
+// The embedded broker: not 1883, which a system Mosquitto often holds already.
+const mqttPort = process.env.KIOSK_START_MQTT_PORT ?? '18830';
 const keysDir = resolve(cwd, '.data/server/keys');
 const bin = (program) => resolve(repo, 'bin', `${program}.mjs`);
 const children = new Set();
@@ -73,7 +78,7 @@ if (!existsSync(keysDir) || !readdirSync(keysDir).some((f) => f.endsWith('.priva
   if (run('license-server', ['keys', 'generate', '--out', keysDir, '--issuer', 'urn:kiosk:vendor:dev']).code !== 0) fail('keys generate failed');
 }
 
-const [, url] = await launch('server', 'license-server', ['start', '--port', port], /^listening on (\S+)/).catch((err) => fail(err.message));
+const [, url] = await launch('server', 'license-server', ['start', '--port', port, '--mqtt-port', mqttPort], /^listening on (\S+)/).catch((err) => fail(err.message));
 say(`license server at ${url}`);
 
 const status = run('kiosk-agent', ['license', 'status', '--json'], { capture: true });

@@ -11,7 +11,7 @@ it('npm start: server up, this device activated online and licensed, the daemon 
   const root = makeTempDir('kiosk-start-');
   const child = spawn(process.execPath, [resolve(REPO_ROOT, 'scripts/start.mjs')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, KIOSK_START_ROOT: root, KIOSK_START_PORT: '0' },
+    env: { ...process.env, KIOSK_START_ROOT: root, KIOSK_START_PORT: '0', KIOSK_START_MQTT_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: string[] = [];

@@ -105,7 +105,7 @@ export async function startServer(ctx: ServerContext, config: StartConfig, io: C
     const tls = config.tls === null ? undefined : readTls(config.tls);
     await serving.storage(); // migrations run before the first request
     opened = true;
-    const sync = await startSyncOrReport(serving, config, tls, logger);
+    const sync: SyncRuntime | null = await startSyncOrFail(serving, config, tls, logger);
 
     let urls: PublicUrls | undefined;
     const app = buildHttpApp(
@@ -217,15 +217,16 @@ export function publicUrls(config: StartConfig, boundUrl: string, port: number):
 
 /**
  * Starts sync. A broker that cannot start (the embedded broker's port in use, an outside broker
- * unreachable) is logged as an error and the HTTP API serves on without sync: devices keep their
- * orders in their outboxes until a restart with a usable broker.
+ * unreachable) stops start-up with a clear error, as a taken HTTP port does: a license server
+ * that silently runs without sync would leave every kiosk's orders in its outbox.
  */
-async function startSyncOrReport(ctx: ServerContext, config: StartConfig, tls: { cert: Buffer; key: Buffer } | undefined, logger: Logger): Promise<SyncRuntime | null> {
+async function startSyncOrFail(ctx: ServerContext, config: StartConfig, tls: { cert: Buffer; key: Buffer } | undefined, logger: Logger): Promise<SyncRuntime> {
   try {
     return await startSync(ctx, { mqtt: config.mqtt, host: config.host, ...(tls ? { tls } : {}) }, logger);
   } catch (err) {
-    logger.error({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'mqtt: sync is OFF: the broker could not be started (choose --mqtt-port, or --mqtt mqtt(s)://…)');
-    return null;
+    const where = config.mqtt.kind === 'embedded' ? `the embedded MQTT broker (port ${config.mqtt.port})` : 'the outside MQTT broker';
+    const hint = config.mqtt.kind === 'embedded' ? 'choose another --mqtt-port, or use --mqtt mqtt(s)://… for an outside broker' : 'check --mqtt and that the broker is reachable';
+    throw new KioskError(err instanceof KioskError ? err.code : 'IO_ERROR', `sync cannot start: ${where}: ${(err as Error).message}; ${hint}`, { cause: err });
   }
 }
 

@@ -72,7 +72,7 @@ describe('bin/license-server.mjs start', () => {
     const key = lic.lastWord;
     const device = await makeDevice('urn:kiosk:vendor:bin-test', 1);
 
-    const proc = spawnServer(['start', '--port', '0'], cwd);
+    const proc = spawnServer(['start', '--port', '0', '--mqtt-port', '0'], cwd);
     const url = (await proc.waitFor('stdout', /^listening on /)).replace('listening on ', '');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const { port } = new URL(url);
@@ -116,7 +116,7 @@ describe('bin/license-server.mjs start', () => {
 
   it('--dev makes throw-away keys, says so, and serves them; SIGINT stops it with exit 0', async () => {
     const cwd = makeTempDir('kiosk-bin-');
-    const proc = spawnServer(['start', '--dev', '--port', '0'], cwd);
+    const proc = spawnServer(['start', '--dev', '--port', '0', '--mqtt-port', '0'], cwd);
     const url = (await proc.waitFor('stdout', /^listening on /)).replace('listening on ', '');
     const warning = await proc.waitFor('stderr', /THROW-AWAY keys/);
     expect(JSON.parse(warning)).toMatchObject({ level: 40, keys: join(cwd, '.data/server/dev-keys') });

@@ -47,7 +47,7 @@ function watchedIO(cwd: string): WatchedIO {
 
 async function start(ctx: ServerContext, flags: StartConfigFlags = {}, env: Record<string, string> = {}): Promise<{ server: RunningServer; io: WatchedIO }> {
   const io = watchedIO(ctx.io.cwd);
-  const config = resolveStartConfig({ server: ctx.config, flags: { port: '0', ...flags }, env: { LICENSE_SERVER_ACTIVATIONS_PER_MINUTE: '100000', LICENSE_SERVER_ACTIVATION_BURST: '1000', ...env }, cwd: ctx.io.cwd });
+  const config = resolveStartConfig({ server: ctx.config, flags: { port: '0', 'mqtt-port': '0', ...flags }, env: { LICENSE_SERVER_ACTIVATIONS_PER_MINUTE: '100000', LICENSE_SERVER_ACTIVATION_BURST: '1000', ...env }, cwd: ctx.io.cwd });
   const server = await startServer(ctx, config, io);
   onTestFinished(() => server.stop());
   return { server, io };
@@ -124,7 +124,7 @@ describe('license-server start (in process, real sockets)', () => {
     const { server } = await start(ctx, { 'tls-cert': cert, 'tls-key': key });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(server.urls.apiUrl).toBe(server.url);
-    expect(server.urls.mqttUrl).toBe('mqtts://127.0.0.1:1883');
+    expect(server.urls.mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
     const { readFileSync } = await import('node:fs');
     const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = httpsRequest(`${server.url}/.well-known/jwks.json`, { ca: readFileSync(cert) }, (res) => {
@@ -142,7 +142,7 @@ describe('license-server start (in process, real sockets)', () => {
     // a key that does not belong to the certificate stops start-up
     const other = join(dir, 'other-key.pem');
     execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', other], { stdio: 'ignore' });
-    const config = resolveStartConfig({ server: ctx.config, flags: { port: '0', 'tls-cert': cert, 'tls-key': other }, env: {}, cwd: dir });
+    const config = resolveStartConfig({ server: ctx.config, flags: { port: '0', 'mqtt-port': '0', 'tls-cert': cert, 'tls-key': other }, env: {}, cwd: dir });
     await expect(startServer(ctx, config, capturingIO())).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
@@ -168,7 +168,7 @@ describe('license-server start (in process, real sockets)', () => {
 
   it('takes its settings from a --config file (flags still win)', async () => {
     const dir = makeTempDir('kiosk-http-');
-    writeFileSync(join(dir, 'server.json'), JSON.stringify({ dataDir: 'state', port: 0, apiUrl: 'https://licenses.example.test/', mqtt: 'mqtts://broker.example.test:8883', logLevel: 'warn' }));
+    writeFileSync(join(dir, 'server.json'), JSON.stringify({ dataDir: 'state', port: 0, apiUrl: 'https://licenses.example.test/', mqttPort: 0, mqttUrl: 'mqtts://broker.example.test:8883', logLevel: 'warn' }));
     const config = resolveServerConfig({ flags: { config: join(dir, 'server.json') }, env: {}, cwd: '/' });
     expect(config.dataDir).toBe(join(dir, 'state'));
     await generateKey(config.keysDir, { issuer: HTTP_ISSUER });
@@ -229,7 +229,7 @@ describe('license-server start refuses to start', () => {
   it('when the port is taken: IO_ERROR, exit 1', async () => {
     const { ctx } = await makeServerContext();
     const { server } = await start(ctx);
-    const r = await runServer(['start', '--data-dir', ctx.config.dataDir, '--port', String(new URL(server.url).port)], { cwd: ctx.io.cwd });
+    const r = await runServer(['start', '--data-dir', ctx.config.dataDir, '--port', String(new URL(server.url).port), '--mqtt-port', '0'], { cwd: ctx.io.cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error IO_ERROR: cannot listen on 127\.0\.0\.1:\d+: the port is in use/m);
   });

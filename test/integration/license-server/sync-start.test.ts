@@ -1,5 +1,5 @@
-// `license-server start` runs the embedded broker: devices are told its bound URL; a port in use
-// leaves the HTTP API serving with sync off (logged).
+// `license-server start` runs the embedded broker: devices are told its bound URL; a broker port
+// in use stops start-up with a clear error (as a taken HTTP port does).
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startServer } from '../../../license-server/src/cli/start.ts';
@@ -24,14 +24,16 @@ describe('license-server start with the embedded broker', () => {
     await server.stop();
   });
 
-  it('a port in use: an error in the log, sync off, the HTTP API still serves', async () => {
+  it('a broker port in use: start-up stops with IO_ERROR naming the port and the fix', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     onTestFinished(() => new Promise<void>((r) => blocker.close(() => r())));
     const port = (blocker.address() as AddressInfo).port;
-    const { server, io } = await start({ 'mqtt-port': String(port) });
-    expect(server.sync).toBeNull();
-    expect(io.err.join('')).toMatch(/sync is OFF/);
-    expect((await fetch(`${server.url}/.well-known/jwks.json`)).status).toBe(200);
+    const err = await start({ 'mqtt-port': String(port) }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'IO_ERROR' });
+    expect((err as Error).message).toMatch(new RegExp(`embedded MQTT broker \\(port ${port}\\).*--mqtt-port`));
   });
 });

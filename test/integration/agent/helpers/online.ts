@@ -60,7 +60,7 @@ export async function startRealServer(clock: FakeClock): Promise<RealServer> {
 
   const io = capturingIO({}, cwd);
   const ctx = createServerContext(resolveServerConfig({ flags: {}, env: {}, cwd }), { clock }, io);
-  const config = resolveStartConfig({ server: ctx.config, flags: { host: '127.0.0.1', port: '0', dev: false }, env: {}, cwd });
+  const config = resolveStartConfig({ server: ctx.config, flags: { host: '127.0.0.1', port: '0', 'mqtt-port': '0', dev: false }, env: {}, cwd });
   let server: RunningServer | null = await startServer(ctx, { ...config, logLevel: 'silent' } as typeof config, io);
   const stop = async (): Promise<void> => {
     const s = server;
