@@ -36,7 +36,7 @@ export function toApiError(err: unknown, bodyLimit?: number): KioskError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new KioskError('PAYLOAD_TOO_LARGE', `the body is larger than ${bodyLimit ?? 'the limit of'} bytes`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new KioskError('VALIDATION_FAILED', 'the body must be JSON (Content-Type: application/json)');
+      return new KioskError('UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON (Content-Type: application/json)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new KioskError('VALIDATION_FAILED', 'the body is empty but Content-Type says JSON');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

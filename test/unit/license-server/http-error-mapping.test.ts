@@ -13,7 +13,7 @@ describe('toApiError', () => {
   it("maps fastify's own errors onto the catalogue", () => {
     const cases: Array<[Error, string, number]> = [
       [fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413), 'PAYLOAD_TOO_LARGE', 413],
-      [fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415), 'VALIDATION_FAILED', 400],
+      [fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415), 'UNSUPPORTED_MEDIA_TYPE', 415],
       [fastifyError('FST_ERR_CTP_EMPTY_JSON_BODY', 400), 'VALIDATION_FAILED', 400],
       [fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400), 'VALIDATION_FAILED', 400],
       [fastifyError('FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400), 'VALIDATION_FAILED', 400],
