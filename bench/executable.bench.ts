@@ -10,7 +10,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { catalogChecksum, type Product } from '../common/sync-messages.ts';
 import { parseTrustedKeySetText } from '../common/trusted-keys.ts';
+import { openAgentStore } from '../agent/src/store/agent-store.ts';
 import { buildExecutables } from '../scripts/cross-build/build.ts';
 import { defaultCacheDir } from '../scripts/cross-build/lib/cache.ts';
 import { fmt, measure, type BenchResult, type Sample } from './harness.ts';
@@ -52,6 +54,81 @@ async function sizes(file: string): Promise<{ raw: number; gzip: number; xz: num
   const [gzip, xz] = await Promise.all([compressedSize('gzip', ['-6', '-n'], file), compressedSize('xz', ['-9', '-T1'], file)]);
   return { raw, gzip, xz };
 }
+
+const CATALOG_PRODUCTS = 50_000;
+const RSS_RUNS = 3;
+
+/** A data dir whose store holds a catalog of `n` products, swapped in as the sync engine swaps a snapshot. */
+function dataDirWithCatalog(dir: string, n: number): void {
+  const items: Array<{ product: Product; stockLevel: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const sku = `SKU-${String(i).padStart(6, '0')}`;
+    items.push({ product: { sku, name: `Product ${i} (bench catalog)`, priceMinor: 100 + (i % 5000), currency: 'EUR', taxRateBp: 700, active: true }, stockLevel: i % 100 });
+  }
+  const store = openAgentStore({ dataDir: dir });
+  try {
+    store.sales.replaceCatalog({ version: 1, checksum: catalogChecksum(items), items }, Date.now());
+  } finally {
+    store.close();
+  }
+}
+
+function vmHwmKb(pid: number): number {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(m[1]);
+}
+
+/**
+ * Starts `run` (sync off, the API on a free port), waits for the API, GETs /v1/catalog (all
+ * `expected` products), reads the process's VmHWM, stops it with SIGTERM. Bounded: 60 s.
+ */
+function peakRssOfRun(cmd: string, args: readonly string[], expected: number): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, [...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KIOSK_AGENT_SYNC: 'off', KIOSK_AGENT_API_PORT: '0', KIOSK_AGENT_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let asked = false;
+    let peakKb = 0;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`run did not serve the catalog within 60 s:\n${stderr}`));
+    }, 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (peakKb > 0 && code === 0) resolvePromise(peakKb);
+      else reject(new Error(`run ended with ${code} (peak ${peakKb} kB):\n${stderr}`));
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      const line = stderr.split('\n').find((l) => l.includes('"msg":"local API listening"'));
+      if (!line || asked) return;
+      asked = true;
+      const { url } = JSON.parse(line) as { url: string };
+      void (async () => {
+        try {
+          const catalog = (await (await fetch(`${url}/v1/catalog`)).json()) as { products: unknown[] };
+          if (catalog.products.length !== expected) throw new Error(`GET /v1/catalog: ${catalog.products.length} products, expected ${expected}`);
+          peakKb = vmHwmKb(child.pid!);
+        } catch (err) {
+          stderr += `${String(err)}\n`;
+        }
+        child.kill('SIGTERM');
+      })();
+    });
+  });
+}
+
+/** VmHWM of the runtime itself, holding nothing: `node -e` reading its own status. */
+function bareNodeHwmKb(node: string): number {
+  const r = spawnSync(node, ['-e', "process.stdout.write(/^VmHWM:\\s+(\\d+)/m.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`node -e exited ${r.status}: ${r.stderr}`);
+  return Number(r.stdout);
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function executableBench(): Promise<BenchResult> {
   const work = mkdtempSync(join(tmpdir(), 'kiosk-bench-exe-'));
@@ -95,6 +172,21 @@ export async function executableBench(): Promise<BenchResult> {
     const plainCold = await measure(cold(plain(plainData), plainData), opts);
     const bare = await measure(() => runOnce(node24, ['-e', '0']), opts);
     const seaVersion = await measure(() => runOnce(t.executable, ['--version']), opts);
+
+    // peak RSS of the daemon with a 50,000-product catalog in its store, after serving GET /v1/catalog
+    const seaRunData = join(work, 'sea-run-data');
+    const plainRunData = join(work, 'plain-run-data');
+    dataDirWithCatalog(seaRunData, CATALOG_PRODUCTS);
+    dataDirWithCatalog(plainRunData, CATALOG_PRODUCTS);
+    const seaRss: number[] = [];
+    const plainRss: number[] = [];
+    const bareRss: number[] = [];
+    for (let i = 0; i < RSS_RUNS; i++) {
+      seaRss.push(await peakRssOfRun(t.executable, ['run', '--data-dir', seaRunData], CATALOG_PRODUCTS));
+      plainRss.push(await peakRssOfRun(node24, [bundle, 'run', '--data-dir', plainRunData], CATALOG_PRODUCTS));
+      bareRss.push(bareNodeHwmKb(node24));
+    }
+    const [seaPeak, plainPeak, barePeak] = [median(seaRss), median(plainRss), median(bareRss)].map((kb) => kb / 1024) as [number, number, number];
 
     const exe = await sizes(t.executable);
     const kitRaw = statSync(t.kit!).size; // already gzip: compressing it again says nothing
@@ -140,7 +232,16 @@ export async function executableBench(): Promise<BenchResult> {
         '',
         `Executable raw / stripped runtime raw: ${fmt(exe.raw / runtime.raw)}× (+${((exe.raw - runtime.raw) / MB).toFixed(1)} MB: the bundle and the addon). ` +
           `Kit tarball ${(kitRaw / MB).toFixed(1)} MB vs goal ≤ stripped runtime gzip + 3 MB = ${(kitGoal / MB).toFixed(1)} MB: ${kitRaw <= kitGoal ? 'met' : 'NOT met'}.`,
-        'Peak RSS of `kiosk-agent run` with a 50,000-product catalog: not yet measurable (the daemon and the catalog come in later issues).',
+        '',
+        `Peak RSS (VmHWM, median of ${RSS_RUNS}) of \`run\` (sync off, trial, local API on a free port) with ${CATALOG_PRODUCTS.toLocaleString('en')} products in its store (swapped in as a snapshot), after serving \`GET /v1/catalog\` (all of them):`,
+        '',
+        '| process | peak RSS (MiB) | × bare node |',
+        '|---|---|---|',
+        `| kiosk-agent-linux-x64 run (SEA) | ${fmt(seaPeak)} | ${fmt(seaPeak / barePeak)} |`,
+        `| node ${built.hostRuntime.version} running the same bundle (\`run\`) | ${fmt(plainPeak)} | ${fmt(plainPeak / barePeak)} |`,
+        `| node ${built.hostRuntime.version} -e (holding nothing) | ${fmt(barePeak)} | 1.00 |`,
+        '',
+        `SEA / plain node on the same bundle: ${fmt(seaPeak / plainPeak)}×; runs (kB): SEA ${seaRss.join(', ')}; plain ${plainRss.join(', ')}; bare ${bareRss.join(', ')}.`,
         'Built by the cross-build (release flavour, a throw-away key set), x64 only: qemu-user timings of the arm64 one would say nothing about a device.',
       ],
     };

@@ -6,12 +6,14 @@ import { fingerprintBench } from './fingerprint.bench.ts';
 import { licenseCheckBench } from './license-check.bench.ts';
 import { executableBench } from './executable.bench.ts';
 import { activationsBench } from './activations.bench.ts';
+import { syncBench } from './sync.bench.ts';
 
 const BENCHMARKS: ReadonlyArray<{ id: string; run: () => Promise<BenchResult> }> = [
   { id: 'fingerprint', run: fingerprintBench },
   { id: 'license-check', run: licenseCheckBench },
   { id: 'executable', run: executableBench },
   { id: 'activations', run: activationsBench },
+  { id: 'sync', run: syncBench },
 ];
 
 function render(results: readonly BenchResult[], when: string): string {

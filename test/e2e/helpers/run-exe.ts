@@ -63,7 +63,8 @@ export function baseEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/nonexistent' };
 }
 
-export function runExe(runner: Runner, exe: string, args: readonly string[], opts: RunExeOptions = {}): CliResult {
+/** The command line runExe runs (runner, then setpriv, then unshare), for callers that spawn it themselves. */
+export function exeCommand(runner: Runner, exe: string, args: readonly string[], opts: Pick<RunExeOptions, 'asUser' | 'mountSetup'> = {}): [string, string[]] {
   let [cmd, argv] = runner.argv(exe, args);
   if (opts.asUser) {
     const u = opts.asUser;
@@ -75,6 +76,11 @@ export function runExe(runner: Runner, exe: string, args: readonly string[], opt
     argv = ['-m', '--propagation', 'private', 'sh', '-ec', `${opts.mountSetup}\nexec "$@"`, 'sh', cmd, ...argv];
     cmd = 'unshare';
   }
+  return [cmd, argv];
+}
+
+export function runExe(runner: Runner, exe: string, args: readonly string[], opts: RunExeOptions = {}): CliResult {
+  const [cmd, argv] = exeCommand(runner, exe, args, opts);
   const r = spawnSync(cmd, argv, {
     cwd: opts.cwd ?? '/',
     env: { ...baseEnv(), ...opts.env },
