@@ -29,6 +29,41 @@ export function ensureDataDir(dataDir: string): void {
   }
 }
 
+/**
+ * better-sqlite3 12's Database and Statement objects are node::ObjectWrap: when the garbage
+ * collector finalizes one, its destructor calls RemoveEnvironmentCleanupHook, which on Node 24
+ * (the runtime the single executable ships) can find no Environment and abort the process
+ * (`Assertion failed: (env) != nullptr`, SIGABRT) — at exit or in the middle of serving. Seen in
+ * our e2e runs; reported upstream for 12.x on Node 24 (fixed in 13.x, which does not run on
+ * the Node 20 used for development). So no database or statement of ours is ever collected:
+ * each is kept reachable here for the life of the process. The agent opens one database and
+ * prepares its statements once, so this holds a fixed set (plus one statement per PRAGMA call,
+ * which the agent makes at start-up and for integrity checks).
+ */
+const KEEP_ALIVE: unknown[] = [];
+
+function keepNativeObjectsAlive(db: SqliteDatabase): SqliteDatabase {
+  KEEP_ALIVE.push(db);
+  const prepare = db.prepare.bind(db) as SqliteDatabase['prepare'];
+  const keptPrepare = ((source: string) => {
+    const statement = prepare(source);
+    KEEP_ALIVE.push(statement);
+    return statement;
+  }) as SqliteDatabase['prepare'];
+  db.prepare = keptPrepare;
+  // pragma() prepares through the native handle, past db.prepare: route it through the kept one.
+  // (transaction() caches its BEGIN/COMMIT statements per database, which stays alive here.)
+  db.pragma = ((source: string, options?: { simple?: boolean }) => {
+    const statement = keptPrepare(`PRAGMA ${source}`);
+    if (!statement.reader) {
+      statement.run();
+      return options?.simple ? undefined : [];
+    }
+    return options?.simple ? statement.pluck().get() : statement.all();
+  }) as SqliteDatabase['pragma'];
+  return db;
+}
+
 /** Opens (creating when absent, 0600) a database with the project's pragmas. */
 export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
   const { file, nativeBinding } = options;
@@ -36,7 +71,7 @@ export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
     // Create the file ourselves so it is 0600 (SQLite gives its -wal/-shm the same mode).
     if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
     // @types says string; better-sqlite3 12 also takes the loaded addon object.
-    const db = new Database(file, nativeBinding === undefined || nativeBinding === null ? {} : { nativeBinding: nativeBinding as string });
+    const db = keepNativeObjectsAlive(new Database(file, nativeBinding === undefined || nativeBinding === null ? {} : { nativeBinding: nativeBinding as string }));
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
