@@ -36,7 +36,7 @@ describe('sync: orders up', () => {
     expect(metrics.body).toContain('kiosk_order_acks_total{status="accepted"} 1');
   });
 
-  it('offline for days: 1,000 orders through the local API with the broker down; back up → each reaches the server exactly once, in seq order', async () => {
+  it('offline for days: 1,000 orders through the local API with the broker down; back up → each reaches the server exactly once (seq 1..1000, none missing)', async () => {
     const broker = await startAedes();
     const tenant = uniqueTenant();
     const server = await startFakeServer({ brokerUrl: broker.url, tenant, products: PRODUCTS });
@@ -54,10 +54,10 @@ describe('sync: orders up', () => {
     await waitFor('all acked', () => kiosk.store.sales.outboxStats().acked === 1000, 120_000);
     expect(server.received.size).toBe(1000);
     expect([...server.received.values()].every((n) => n === 1)).toBe(true);
-    const seqs = [...server.orders.values()].map((o) => o.seq);
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(seqs[0]).toBe(1);
-    expect(seqs.at(-1)).toBe(1000);
+    // Arrival order is not part of the contract (docs/sync-protocol.md §4: a row whose ack did
+    // not come back in time is resent later); completeness and exactly-once are.
+    const seqs = [...server.orders.values()].map((o) => o.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     await waitFor('stock caught up', () => kiosk.store.sales.syncState().catalogVersion === server.version(), 60_000);
     expect((await kiosk.get('/v1/products/ESP-01')).body.available).toBe(4000);
     expect(kiosk.store.sales.syncState().catalogChecksum).toBe(server.checksum());

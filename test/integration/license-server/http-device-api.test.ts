@@ -49,7 +49,7 @@ describe('POST /v1/activations', () => {
       [{ licenseKey: key, request: { ...two.request, type: 'something-else' } }, 400, 'ACTIVATION_REQUEST_INVALID'],
       [{ licenseKey: key }, 400, 'ACTIVATION_REQUEST_INVALID'],
       [{ request: two.request }, 400, 'VALIDATION_FAILED'],
-      ['a string', 400, 'VALIDATION_FAILED'],
+      ['a string', 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ];
     for (const [body, status, code] of cases) {
       const res = await f.post('/v1/activations', body, null);
