@@ -87,7 +87,7 @@ export async function activationsBench(): Promise<BenchResult> {
     const trivialMax = await load(autocannon, { url: `${trivial}/`, connections: CONNECTIONS, duration: PHASE_SECONDS });
 
     // --- the license server: the real bin, rate limit relaxed, info logs discarded by level
-    writeFileSync(join(dir, 'server.json'), JSON.stringify({ dataDir, port: 0, logLevel: 'warn', rateLimit: { activations: { burst: 1_000_000, perMinute: 100_000_000 } } }));
+    writeFileSync(join(dir, 'server.json'), JSON.stringify({ dataDir, port: 0, mqttPort: 0, logLevel: 'warn', rateLimit: { activations: { burst: 1_000_000, perMinute: 100_000_000 } } }));
     const server = await spawnListening(children, [resolve('bin/license-server.mjs'), 'start', '--config', join(dir, 'server.json')], dir);
 
     // --- max throughput, small licenses; requests [0, used)
