@@ -1,8 +1,8 @@
 // The agent as the systemd unit runs it: as its own, non-root user, with the ambient
 // CAP_DAC_READ_SEARCH that makes the root-only DMI files readable (scripts/cross-build/kit/
 // kiosk-agent.service). `nobody` stands in for the kiosk-agent user; setpriv sets the same
-// ambient capability the unit does. The daemon's local API (GET /v1/status, POST /v1/orders)
-// comes with the sync issue: its test plan is in docs/building.md.
+// ambient capability the unit does. The daemon's local API as that user (GET /v1/status, an
+// order) is tested in daemon-api.test.ts.
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
