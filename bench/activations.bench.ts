@@ -12,7 +12,7 @@
 // and count. Where the time goes is measured in this process: the domain `activate` alone
 // (small licenses, and a license already holding many seats), the signature, and a SQLite
 // commit with synchronous=FULL vs NORMAL on the same disk.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { activate } from '../license-server/src/domain/activation.ts';
 import { createLicense } from '../license-server/src/domain/licenses.ts';
 import { generateKey } from '../license-server/src/signing/key-dir.ts';
 import { measure, type BenchResult, type Sample } from './harness.ts';
+import { spawnListening } from './child-process.ts';
 
 const ISSUER = 'urn:kiosk:vendor:bench-activations';
 /** Upper bounds: requests made up front for the small licenses, and seconds per load phase. */
@@ -192,22 +193,6 @@ console.log('listening on http://127.0.0.1:' + app.server.address().port);
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
-/** Spawns a server and resolves with the URL of its `listening on URL` line. */
-async function spawnListening(children: ChildProcess[], args: readonly string[], cwd: string): Promise<string> {
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString('utf8')).slice(-4000)));
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) done(m[1]);
-    });
-    child.on('exit', (code) => fail(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
-}
 
 /**
  * One autocannon phase, run in a worker thread so that the load generator has a core of its

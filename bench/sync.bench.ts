@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,7 @@ import { createLicense } from '../license-server/src/domain/licenses.ts';
 import { ingestOrder } from '../license-server/src/domain/order-ingest.ts';
 import { generateKey } from '../license-server/src/signing/key-dir.ts';
 import { fmt, measure, type BenchResult, type Sample } from './harness.ts';
+import { procCpuMs, spawnListening } from './child-process.ts';
 
 const ISSUER = 'urn:kiosk:vendor:bench-sync';
 const INGEST_TENANTS = 4;
@@ -567,29 +568,4 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** CPU time (user + system) of another process so far, in ms (Linux /proc). */
-function procCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) || 0) + (Number(fields[12]) || 0)) * 10; // USER_HZ = 100
-  } catch {
-    return 0;
-  }
-}
 
-/** Spawns a server and resolves with the URL of its `listening on URL` line. */
-async function spawnListening(children: ChildProcess[], args: readonly string[], cwd: string): Promise<string> {
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString('utf8')).slice(-4000)));
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) done(m[1]);
-    });
-    child.on('exit', (code) => fail(new Error(`server exited (${code}) before listening: ${err}`)));
-  });
-}
