@@ -1,9 +1,9 @@
 // `kiosk-agent license install FILE|-`: offline activation or renewal. Verifies the token and
 // decides it against this device now; only a token that is usable (licensed or grace) is
 // installed, in one transaction. On refusal: exit 3, `error CODE: message`, the old license kept.
-import { open } from 'node:fs/promises';
 import type { CommandSpec } from '../../../common/cli.ts';
 import { MAX_TOKEN_BYTES } from '../../../common/license-token.ts';
+import { readFileCapped } from '../../../common/read-capped.ts';
 import { licenseServiceDeps, type AgentContext } from '../app.ts';
 import { installLicense, type LicenseStatus } from '../license/license-service.ts';
 import { printWarnings } from './license-status.ts';
@@ -17,7 +17,7 @@ export const licenseInstallCommand: CommandSpec<AgentContext> = {
   async run({ io, json, positionals }, ctx) {
     const source = positionals[0] ?? '-';
     // Read one byte more than allowed: the verifier refuses an oversized token before parsing it.
-    const text = source === '-' ? await readStdinCapped(MAX_TOKEN_BYTES + 1) : await readFileCapped(source, MAX_TOKEN_BYTES + 1);
+    const text = source === '-' ? await readStdinCapped(MAX_TOKEN_BYTES + 1) : readFileCapped(source, MAX_TOKEN_BYTES).bytes.toString('utf8');
     const { outcome, status } = await installLicense(licenseServiceDeps(ctx, 'create'), text);
     if (json) io.stdout(JSON.stringify(status, null, 2));
     else {
@@ -38,21 +38,6 @@ export function installSummary(outcome: 'installed' | 'unchanged', s: LicenseSta
   );
 }
 
-async function readFileCapped(path: string, maxBytes: number): Promise<string> {
-  const handle = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(maxBytes);
-    let total = 0;
-    while (total < maxBytes) {
-      const { bytesRead } = await handle.read(buf, total, maxBytes - total, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-    }
-    return buf.subarray(0, total).toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
 
 async function readStdinCapped(maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,11 +1,11 @@
 // `activate-offline --key KEY --request FILE --out FILE`: air-gapped activation or renewal.
 // Reads the request `kiosk-agent fingerprint --json` printed, writes the token file
 // crash-safely, and prints a summary — the token itself only when --out is `-`.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { requireString, type CommandSpec } from '../../../common/cli.ts';
 import { writeFileAtomic } from '../../../common/atomic-write.ts';
 import { KioskError } from '../../../common/errors.ts';
+import { readFileCapped, textOf } from '../../../common/read-capped.ts';
 import type { ServerContext } from '../app.ts';
 import { activate } from '../domain/activation.ts';
 import { isoTime } from '../domain/iso-time.ts';
@@ -53,23 +53,12 @@ export const activateOfflineCommand: CommandSpec<ServerContext> = {
 };
 
 function readRequest(path: string): unknown {
-  const buf = Buffer.alloc(MAX_REQUEST_BYTES + 1);
-  let length = 0;
-  const fd = openSync(path, 'r');
-  try {
-    while (length < buf.length) {
-      const n = readSync(fd, buf, length, buf.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (length > MAX_REQUEST_BYTES) {
+  const { bytes, oversized } = readFileCapped(path, MAX_REQUEST_BYTES);
+  if (oversized) {
     throw new KioskError('PAYLOAD_TOO_LARGE', `${path} is larger than ${MAX_REQUEST_BYTES} bytes: not an activation request`);
   }
   try {
-    return JSON.parse(buf.subarray(0, length).toString('utf8').replace(/^\uFEFF/, ''));
+    return JSON.parse(textOf(bytes));
   } catch {
     throw new KioskError('ACTIVATION_REQUEST_INVALID', `${path} is not JSON: make it with "kiosk-agent fingerprint --json > FILE" on the device`);
   }

@@ -1,11 +1,11 @@
 // `deactivation import FILE`: the vendor uploads the signed file an offline device wrote with
 // `kiosk-agent deactivate --out FILE`. Verified against the device key of record; importing
 // the same file again changes nothing and reports the same outcome.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandSpec } from '../../../common/cli.ts';
 import { MAX_DEVICE_BODY_BYTES } from '../../../common/device-api.ts';
 import { KioskError } from '../../../common/errors.ts';
+import { readFileCapped, textOf } from '../../../common/read-capped.ts';
 import type { ServerContext } from '../app.ts';
 import { deactivateByFile } from '../domain/deactivation.ts';
 
@@ -29,18 +29,7 @@ export const deactivationImportCommand: CommandSpec<ServerContext> = {
 };
 
 function readSmallText(path: string, maxBytes: number): string {
-  const buf = Buffer.alloc(maxBytes + 1);
-  let length = 0;
-  const fd = openSync(path, 'r');
-  try {
-    while (length < buf.length) {
-      const n = readSync(fd, buf, length, buf.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (length > maxBytes) throw new KioskError('PAYLOAD_TOO_LARGE', `${path} is larger than ${maxBytes} bytes: not a deactivation file`);
-  return buf.subarray(0, length).toString('utf8').replace(/^\uFEFF/, '').trim();
+  const { bytes, oversized } = readFileCapped(path, maxBytes);
+  if (oversized) throw new KioskError('PAYLOAD_TOO_LARGE', `${path} is larger than ${maxBytes} bytes: not a deactivation file`);
+  return textOf(bytes).trim();
 }
