@@ -2,7 +2,6 @@
 // No singletons: every CLI run and every test gets its own context, closed at the end.
 // Storage and keys are opened on first use, so `keys …` never creates a database and a
 // missing key set is reported before a database is made.
-import { randomBytes } from 'node:crypto';
 import type { CliIO } from '../../common/cli.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
 import { KioskError } from '../../common/errors.ts';
@@ -17,7 +16,10 @@ import { deviceKeyThumbprint } from './signing/device-key.ts';
 import { createVerifyEs256 } from './signing/jws-verify.ts';
 import { createServerKeySetReader } from './signing/server-key-set.ts';
 import { createKeyDirSigner } from './signing/signer.ts';
+import { createRandomPool } from './signing/random-pool.ts';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
+import { startSeatWorker, type SeatWorker } from './seat-worker/seat-worker.ts';
+import type { SeatActivator } from './domain/seat.ts';
 
 export interface ServerOptions {
   readonly clock?: Clock;
@@ -42,17 +44,32 @@ export interface ServerContext {
   signer(): DocumentSigner;
   deps(): Promise<DomainDeps>;
   issuanceDeps(): Promise<IssuanceDeps>;
+  /**
+   * Seat and token on the seat worker thread (started on first use, closed by close());
+   * undefined where there is no thread to use: not a SQLite file, or a native addon handed in
+   * as an object.
+   */
+  seatActivator(): SeatActivator | undefined;
+  /** Starts the seat worker thread (where there is one) and resolves once it is ready. */
+  seatThreadReady(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createServerContext(config: ServerConfig, options: ServerOptions, io: CliIO): ServerContext {
   const clock = options.clock ?? systemClock;
-  const random = options.random ?? randomBytes;
+  const random = options.random ?? createRandomPool();
   let storage: Promise<ServerStorage> | undefined;
   let signer: DocumentSigner | undefined;
+  let seatWorker: SeatWorker | undefined;
   const serverKeySet = createServerKeySetReader(config.keysDir);
   const revocationCache = createRevocationListCache();
   const verifyEs256 = createVerifyEs256();
+  const seatWorkerNow = (): SeatWorker | undefined => {
+    const binding = options.sqliteBinding;
+    if (config.database.kind !== 'sqlite' || (binding !== undefined && typeof binding !== 'string')) return undefined;
+    seatWorker ??= startSeatWorker({ file: config.database.file, keysDir: config.keysDir, ...(typeof binding === 'string' ? { nativeBinding: binding } : {}) });
+    return seatWorker;
+  };
   const ctx: ServerContext = {
     config,
     clock,
@@ -74,7 +91,16 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
       const s = ctx.signer(); // keys first: no database is made for a server without keys
       return { ...(await ctx.deps()), signer: s, deviceKeyThumbprint, verifyEs256, serverKeySet, revocationCache };
     },
+    seatActivator() {
+      return seatWorkerNow()?.activateSeat;
+    },
+    async seatThreadReady() {
+      await seatWorkerNow()?.ready();
+    },
     async close() {
+      const worker = seatWorker;
+      seatWorker = undefined;
+      await worker?.close(); // its transactions finish before the main connection closes
       const opened = storage;
       storage = undefined;
       if (opened) await (await opened.catch(() => undefined))?.close();
@@ -91,11 +117,20 @@ export function openStorage(config: ServerConfig, options: ServerOptions): Promi
 }
 
 /** The HTTP API's collaborators from a context (`start`, tests, the bench). */
-export function createHttpAppDeps(ctx: ServerContext, settings: Omit<HttpAppDeps, 'clock' | 'domainDeps' | 'issuanceDeps'>): HttpAppDeps {
+export function createHttpAppDeps(
+  ctx: ServerContext,
+  settings: Omit<HttpAppDeps, 'clock' | 'domainDeps' | 'issuanceDeps'>,
+  options: { readonly activationThread?: boolean } = {},
+): HttpAppDeps {
+  const threaded = options.activationThread ?? true;
   return {
     ...settings,
     clock: ctx.clock,
     domainDeps: () => ctx.deps(),
-    issuanceDeps: () => ctx.issuanceDeps(),
+    issuanceDeps: async () => {
+      const deps = await ctx.issuanceDeps();
+      const activateSeat = threaded ? ctx.seatActivator() : undefined;
+      return activateSeat ? { ...deps, activateSeat } : deps;
+    },
   };
 }

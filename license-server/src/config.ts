@@ -118,6 +118,7 @@ export const configFileSchema = z.strictObject({
   shutdownTimeoutMs: shutdownSetting.optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   trustProxy: z.boolean().optional(),
+  activationThread: z.boolean().optional(),
 });
 export type ConfigFile = Readonly<z.infer<typeof configFileSchema>>;
 
@@ -173,6 +174,7 @@ export const START_ENV = {
   shutdownTimeoutMs: 'LICENSE_SERVER_SHUTDOWN_TIMEOUT_MS',
   logLevel: 'LICENSE_SERVER_LOG_LEVEL',
   trustProxy: 'LICENSE_SERVER_TRUST_PROXY',
+  activationThread: 'LICENSE_SERVER_ACTIVATION_THREAD',
 } as const;
 
 export type MqttSetting = { readonly kind: 'embedded'; readonly port: number } | { readonly kind: 'external'; readonly url: string };
@@ -195,6 +197,8 @@ export interface StartConfig {
   readonly logLevel: LogLevel;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   readonly trustProxy: boolean;
+  /** Activations take their seat on a thread of their own (license-server/src/seat-worker); false: on the main thread. */
+  readonly activationThread: boolean;
   /** --dev: throw-away signing keys when none exist. */
   readonly dev: boolean;
 }
@@ -268,6 +272,7 @@ export function resolveStartConfig(input: StartConfigInput): StartConfig {
     shutdownTimeoutMs: checkEnv(env, START_ENV.shutdownTimeoutMs, wholeText(shutdownSetting)) ?? file.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     logLevel: checkEnv(env, START_ENV.logLevel, z.enum(LOG_LEVELS)) ?? file.logLevel ?? 'info',
     trustProxy: checkEnv(env, START_ENV.trustProxy, boolText) ?? file.trustProxy ?? false,
+    activationThread: checkEnv(env, START_ENV.activationThread, boolText) ?? file.activationThread ?? true,
     dev: flags.dev === true,
   };
   return deepFreeze(config);

@@ -4,6 +4,7 @@ import type { RandomBytes } from '../../../common/license-key.ts';
 import type { TrustedKeySet } from '../../../common/trusted-keys.ts';
 import type { DocumentSigner } from './document-signer.ts';
 import type { RevocationListCache } from './revocation-list-cache.ts';
+import type { SeatActivator } from './seat.ts';
 import type { DevicePublicJwk, ServerStorage } from './server-storage.ts';
 
 export interface DomainDeps {
@@ -32,4 +33,6 @@ export interface IssuanceDeps extends DomainDeps {
   readonly serverKeySet: ServerKeySet;
   /** The signed revocation list per version (one per process); without it every call signs anew. */
   readonly revocationCache?: RevocationListCache;
+  /** Takes an activation's seat and signs its token elsewhere (the seat worker thread); absent: here. */
+  readonly activateSeat?: SeatActivator;
 }

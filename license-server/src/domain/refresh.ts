@@ -34,7 +34,7 @@ export async function refreshActivation(deps: IssuanceDeps, input: { proof: stri
         components: activation.components,
         jkt: activation.jkt,
         mode: 'online',
-        jti: newTokenId(deps.random),
+        jti: newTokenId(deps.random, nowMs),
         nowMs,
       });
       const token = await deps.signer.signLicense(claims);

@@ -2,13 +2,13 @@
 // another process takes effect at once): key files are checked at most once per recheck
 // interval, on the server's clock; a directory left unusable fails closed until fixed. Also the
 // synchronous node:crypto signature and RFC 7638 thumbprint against jose.
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { licenseClaimsSchema, type LicenseClaims } from '../../../common/license-token.ts';
-import { deviceKeyThumbprint, ecJwkThumbprint } from '../../../license-server/src/signing/device-key.ts';
+import { deviceKeyThumbprint, ecJwkThumbprint, isP256Point } from '../../../license-server/src/signing/device-key.ts';
 import { activateKey, generateKey, readKeyDir, retireKey } from '../../../license-server/src/signing/key-dir.ts';
 import { createKeyDirSigner } from '../../../license-server/src/signing/signer.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
@@ -91,5 +91,31 @@ describe('key directory signer', () => {
     // a point of another curve's size
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' });
     expect(await deviceKeyThumbprint({ kty: 'EC', crv: 'P-256', x: p384.x ?? '', y: p384.y ?? '' })).toBeNull();
+  });
+
+  it('isP256Point agrees with OpenSSL on points, near-points and out-of-range coordinates', () => {
+    const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+    const b64 = (n: bigint): string => Buffer.from(n.toString(16).padStart(64, '0'), 'hex').toString('base64url');
+    const openssl = (x: string, y: string): boolean => {
+      try {
+        createPublicKey({ key: { kty: 'EC', crv: 'P-256', x, y }, format: 'jwk' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50; i++) {
+      const { x = '', y = '' } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+      expect(isP256Point(x, y)).toBe(true);
+      const yn = BigInt(`0x${Buffer.from(y, 'base64url').toString('hex')}`);
+      // p - y is the other point with this x; y + 1 is not on the curve; y + p is the same residue, out of range
+      expect([isP256Point(x, b64(P - yn)), isP256Point(x, b64((yn + 1n) % P))]).toEqual([openssl(x, b64(P - yn)), openssl(x, b64((yn + 1n) % P))]);
+      expect(isP256Point(x, b64(P - yn))).toBe(true);
+      if (yn + P < 2n ** 256n) expect(isP256Point(x, b64(yn + P))).toBe(false);
+    }
+    expect(isP256Point(b64(0n), b64(0n))).toBe(false); // no affine form of the point at infinity
+    const { x = '', y = '' } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    expect(isP256Point(`${x}=`, y)).toBe(false); // base64url without padding only
+    expect(isP256Point(x.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), y)).toBe(false);
   });
 });

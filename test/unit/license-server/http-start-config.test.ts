@@ -18,6 +18,7 @@ const files: Record<string, string> = {
     shutdownTimeoutMs: 2000,
     logLevel: 'warn',
     trustProxy: true,
+    activationThread: false,
   }),
   '/etc/ls/min.json': '{}',
 };
@@ -54,6 +55,7 @@ describe('start config', () => {
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
       trustProxy: false,
+      activationThread: true,
       dev: false,
     });
     expect(Object.isFrozen(c)).toBe(true);
@@ -78,6 +80,7 @@ describe('start config', () => {
       shutdownTimeoutMs: 2000,
       logLevel: 'warn',
       trustProxy: true,
+      activationThread: false,
       dev: false,
     });
     expect(server({}, { LICENSE_SERVER_CONFIG: '/etc/ls/server.json' }).dataDir).toBe('/etc/ls/state');
@@ -89,7 +92,9 @@ describe('start config', () => {
     expect(base.keysDir).toBe('/srv/repo/envkeys');
     const env = { LICENSE_SERVER_PORT: '9100', LICENSE_SERVER_HOST: '::1', LICENSE_SERVER_ACTIVATION_BURST: '50', LICENSE_SERVER_LOG_LEVEL: 'debug', LICENSE_SERVER_TRUST_PROXY: 'false' };
     const fromEnv = start(base, {}, env);
-    expect([fromEnv.port, fromEnv.host, fromEnv.rateLimit.activations, fromEnv.logLevel, fromEnv.trustProxy]).toEqual([9100, '::1', { burst: 50, perMinute: 30 }, 'debug', false]);
+    expect([fromEnv.port, fromEnv.host, fromEnv.rateLimit.activations, fromEnv.logLevel, fromEnv.trustProxy, fromEnv.activationThread]).toEqual([9100, '::1', { burst: 50, perMinute: 30 }, 'debug', false, false]);
+    expect(start(base, {}, { LICENSE_SERVER_ACTIVATION_THREAD: 'true' }).activationThread).toBe(true);
+    expect(refusal(() => start(base, {}, { LICENSE_SERVER_ACTIVATION_THREAD: 'maybe' })).message).toMatch(/^LICENSE_SERVER_ACTIVATION_THREAD "maybe": /);
     const fromFlags = start(base, { port: '0', host: '127.0.0.2', 'tls-cert': 'c.pem', 'tls-key': 'k.pem', dev: true }, env);
     expect([fromFlags.port, fromFlags.host, fromFlags.tls, fromFlags.dev]).toEqual([0, '127.0.0.2', { certFile: '/srv/repo/c.pem', keyFile: '/srv/repo/k.pem' }, true]);
     const min = start(server({ config: '/etc/ls/min.json' }));

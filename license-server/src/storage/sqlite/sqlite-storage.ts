@@ -70,6 +70,15 @@ function openDatabase(options: SqliteStorageOptions): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Group commit runs each transaction in a SAVEPOINT, whose undo journal would otherwise be a
+    // temporary file: every page a member touches first written there (two syscalls a page).
+    db.pragma('temp_store = MEMORY');
+    // Checkpoint every 8,000 WAL pages (32 MiB), not SQLite's 1,000: a checkpoint copies each
+    // page once however often it changed since the last, and an activation's index entries land
+    // on random pages; measured +10-20% activations/s on one license of 20,000 seats. The file
+    // is cut back to 64 MiB after a checkpoint if a long reader let it grow beyond.
+    db.pragma('wal_autocheckpoint = 8000');
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   } catch (err) {
     db.close();
     throw toStorageError(err);
