@@ -106,6 +106,8 @@ export interface FakeServer {
   setOldest(from: number): void;
   /** Set to ignore orders (no ack). */
   acking: boolean;
+  /** Acks an order only from its n-th receipt on (1: every receipt); earlier ones go unanswered. */
+  ackFromReceipt: number;
   stop(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startFakeServer(opts: { brokerUrl: string; tenant: string;
       return state.snapshots;
     },
     acking: true,
+    ackFromReceipt: 1,
     version: () => log.length,
     tamper(ops) {
       for (const op of ops) {
@@ -196,8 +199,9 @@ export async function startFakeServer(opts: { brokerUrl: string; tenant: string;
     const deviceId = parts[4]!;
     const msg = JSON.parse(payload.toString('utf8'));
     if (parts[5] === 'orders') {
-      received.set(msg.orderId, (received.get(msg.orderId) ?? 0) + 1);
-      if (!server.acking) return;
+      const receipt = (received.get(msg.orderId) ?? 0) + 1;
+      received.set(msg.orderId, receipt);
+      if (!server.acking || receipt < server.ackFromReceipt) return;
       const seen = acked.get(msg.orderId);
       if (seen !== undefined) {
         void pub(topics.deviceRes(tenant, deviceId), JSON.stringify({ type: 'ack', v: 1, orderId: msg.orderId, status: 'duplicate', stockVersion: seen }));
