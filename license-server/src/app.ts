@@ -19,7 +19,6 @@ import { createKeyDirSigner } from './signing/signer.ts';
 import { createRandomPool } from './signing/random-pool.ts';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
 import { startSeatWorker, type SeatWorker } from './seat-worker/seat-worker.ts';
-import type { SeatActivator } from './domain/seat.ts';
 
 export interface ServerOptions {
   readonly clock?: Clock;
@@ -45,13 +44,11 @@ export interface ServerContext {
   deps(): Promise<DomainDeps>;
   issuanceDeps(): Promise<IssuanceDeps>;
   /**
-   * Seat and token on the seat worker thread (started on first use, closed by close());
-   * undefined where there is no thread to use: not a SQLite file, or a native addon handed in
-   * as an object.
+   * The seat worker (seat and token on a thread of its own; started on first use, closed by
+   * close()); undefined where there is no thread to use: not a SQLite file, or a native addon
+   * handed in as an object.
    */
-  seatActivator(): SeatActivator | undefined;
-  /** Starts the seat worker thread (where there is one) and resolves once it is ready. */
-  seatThreadReady(): Promise<void>;
+  seatWorker(): SeatWorker | undefined;
   close(): Promise<void>;
 }
 
@@ -64,12 +61,6 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
   const serverKeySet = createServerKeySetReader(config.keysDir);
   const revocationCache = createRevocationListCache();
   const verifyEs256 = createVerifyEs256();
-  const seatWorkerNow = (): SeatWorker | undefined => {
-    const binding = options.sqliteBinding;
-    if (config.database.kind !== 'sqlite' || (binding !== undefined && typeof binding !== 'string')) return undefined;
-    seatWorker ??= startSeatWorker({ file: config.database.file, keysDir: config.keysDir, ...(typeof binding === 'string' ? { nativeBinding: binding } : {}) });
-    return seatWorker;
-  };
   const ctx: ServerContext = {
     config,
     clock,
@@ -91,11 +82,11 @@ export function createServerContext(config: ServerConfig, options: ServerOptions
       const s = ctx.signer(); // keys first: no database is made for a server without keys
       return { ...(await ctx.deps()), signer: s, deviceKeyThumbprint, verifyEs256, serverKeySet, revocationCache };
     },
-    seatActivator() {
-      return seatWorkerNow()?.activateSeat;
-    },
-    async seatThreadReady() {
-      await seatWorkerNow()?.ready();
+    seatWorker() {
+      const binding = options.sqliteBinding;
+      if (config.database.kind !== 'sqlite' || (binding !== undefined && typeof binding !== 'string')) return undefined;
+      seatWorker ??= startSeatWorker({ file: config.database.file, keysDir: config.keysDir, ...(typeof binding === 'string' ? { nativeBinding: binding } : {}) });
+      return seatWorker;
     },
     async close() {
       const worker = seatWorker;
@@ -129,7 +120,7 @@ export function createHttpAppDeps(
     domainDeps: () => ctx.deps(),
     issuanceDeps: async () => {
       const deps = await ctx.issuanceDeps();
-      const activateSeat = threaded ? ctx.seatActivator() : undefined;
+      const activateSeat = threaded ? ctx.seatWorker()?.activateSeat : undefined;
       return activateSeat ? { ...deps, activateSeat } : deps;
     },
   };

@@ -104,7 +104,7 @@ export async function startServer(ctx: ServerContext, config: StartConfig, io: C
     serving.signer(); // KEYS_MISSING / KEYS_INVALID before anything listens
     const tls = config.tls === null ? undefined : readTls(config.tls);
     await serving.storage(); // migrations run before the first request
-    if (config.activationThread) await serving.seatThreadReady(); // a thread that cannot start stops start-up, not the first device
+    if (config.activationThread) await serving.seatWorker()?.ready(); // a thread that cannot start stops start-up, not the first device
     opened = true;
     const sync: SyncRuntime | null = await startSyncOrFail(serving, config, tls, logger);
 

@@ -51,7 +51,7 @@ export async function takeSeatAndSign(storage: ServerStorage, signer: DocumentSi
 }
 
 /** Every check of an activation that needs no database: the license key's form and the request. */
-export async function prepareActivation(input: ActivateInput, issuer: string, thumbprint: DeviceKeyThumbprint): Promise<PreparedActivation> {
+async function prepareActivation(input: ActivateInput, issuer: string, thumbprint: DeviceKeyThumbprint): Promise<PreparedActivation> {
   const keyHash = hashLicenseKey(input.licenseKey); // LICENSE_KEY_MALFORMED before anything else
   const { request, devicePublicJwk, virtualReason } = await checkActivationRequest(input.request, issuer, thumbprint);
   return { keyHash, request, devicePublicJwk, virtualReason, mode: input.mode, actor: input.actor };
@@ -62,7 +62,7 @@ export async function prepareActivation(input: ActivateInput, issuer: string, th
  * activation and the token record written, the audit entry appended. Refusals about a known
  * license are audited in a transaction of their own.
  */
-export async function takeSeat(storage: ServerStorage, prepared: PreparedActivation, ticket: SeatTicket): Promise<SeatDecision> {
+async function takeSeat(storage: ServerStorage, prepared: PreparedActivation, ticket: SeatTicket): Promise<SeatDecision> {
   const { keyHash, request, mode, actor } = prepared;
   const { nowMs } = ticket;
   const outcome = await storage.transaction(async (tx): Promise<SeatDecision | { readonly refused: KioskError }> => {

@@ -24,5 +24,4 @@ export interface ThreadError {
 export type ThreadReply =
   | { readonly op: 'result'; readonly id: number; readonly value?: ActivationResult; readonly error?: ThreadError }
   /** The thread's connection is open and its signer loaded (or why not). */
-  | { readonly op: 'ready'; readonly error?: ThreadError }
-  | { readonly op: 'closed' };
+  | { readonly op: 'ready'; readonly error?: ThreadError };

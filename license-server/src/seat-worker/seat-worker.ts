@@ -69,7 +69,6 @@ export function startSeatWorker(options: SeatWorkerOptions): SeatWorker {
         settleReady(message.error ? new KioskError(message.error.code, `the activation thread cannot start: ${message.error.message}`) : undefined);
         return;
       }
-      if (message.op !== 'result') return;
       const p = pending.get(message.id);
       if (!p) return;
       pending.delete(message.id);

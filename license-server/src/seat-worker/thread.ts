@@ -46,10 +46,7 @@ port.on('message', (message: ThreadRequest) => {
       .then(() => opened)
       .then((storage) => storage.close())
       .catch(() => undefined)
-      .finally(() => {
-        reply({ op: 'closed' });
-        port.close();
-      });
+      .finally(() => port.close()); // the thread ends; the main thread sees it exit
     return;
   }
   const { id, prepared, ticket } = message;

@@ -1,39 +1,16 @@
 // The seat race through `activate` itself on a real SQLite file, with group commit: 200 new
 // devices race for the last 5 seats of a license while 5 of its devices re-activate. Exactly the
 // free seats are taken, every re-activation keeps its seat, and every refusal is SEATS_FULL.
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { fixedClock } from '../../../common/clock.ts';
+import { describe, expect, it } from 'vitest';
 import type { KioskError } from '../../../common/errors.ts';
 import { activate, type ActivationResult } from '../../../license-server/src/domain/activation.ts';
-import type { IssuanceDeps } from '../../../license-server/src/domain/deps.ts';
 import { createLicense } from '../../../license-server/src/domain/licenses.ts';
-import { deviceKeyThumbprint } from '../../../license-server/src/signing/device-key.ts';
-import { generateKey } from '../../../license-server/src/signing/key-dir.ts';
-import { verifyEs256 } from '../../../license-server/src/signing/jws-verify.ts';
-import { createServerKeySetReader } from '../../../license-server/src/signing/server-key-set.ts';
-import { loadSigner } from '../../../license-server/src/signing/signer.ts';
-import { openSqliteStorage } from '../../../license-server/src/storage/sqlite/sqlite-storage.ts';
 import { makeActivationRequest, physicalDevice } from '../../helpers/activation-request.ts';
-import { makeTempDir } from '../../helpers/tmp.ts';
+import { ISSUER, onlineFixture, type TestDeps } from './helpers/online-fixture.ts';
 
-const ISSUER = 'urn:kiosk:vendor:concurrency-test';
-
-async function setup(): Promise<IssuanceDeps> {
-  const dir = makeTempDir();
-  await generateKey(join(dir, 'keys'), { issuer: ISSUER });
-  const storage = await openSqliteStorage({ file: join(dir, 'server.db') });
-  onTestFinished(() => storage.close());
-  return {
-    storage,
-    signer: loadSigner(join(dir, 'keys')),
-    deviceKeyThumbprint,
-    verifyEs256,
-    serverKeySet: createServerKeySetReader(join(dir, 'keys')),
-    clock: fixedClock(Date.UTC(2027, 0, 1)),
-    random: randomBytes,
-  };
+/** The online fixture's deps: a real SQLite file and key directory, a fixed clock. */
+async function setup(): Promise<TestDeps> {
+  return (await onlineFixture()).deps;
 }
 
 describe('activate under concurrency', () => {

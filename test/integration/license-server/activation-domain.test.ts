@@ -1,41 +1,17 @@
 // The activation domain on a real SQLite file with a real key: online time maths, the seat
 // race through `activate` itself, and what is audited.
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { fixedClock } from '../../../common/clock.ts';
+import { describe, expect, it } from 'vitest';
 import type { KioskError } from '../../../common/errors.ts';
 import { licenseClaimsSchema } from '../../../common/license-token.ts';
 import { activate } from '../../../license-server/src/domain/activation.ts';
-import type { IssuanceDeps } from '../../../license-server/src/domain/deps.ts';
 import { createLicense, getLicense } from '../../../license-server/src/domain/licenses.ts';
-import { generateKey } from '../../../license-server/src/signing/key-dir.ts';
-import { deviceKeyThumbprint } from '../../../license-server/src/signing/device-key.ts';
-import { verifyEs256 } from '../../../license-server/src/signing/jws-verify.ts';
-import { createServerKeySetReader } from '../../../license-server/src/signing/server-key-set.ts';
-import { loadSigner } from '../../../license-server/src/signing/signer.ts';
-import { openSqliteStorage } from '../../../license-server/src/storage/sqlite/sqlite-storage.ts';
-import { makeTempDir } from '../../helpers/tmp.ts';
 import { makeActivationRequest, physicalDevice } from '../../helpers/activation-request.ts';
+import { ISSUER, NOW, onlineFixture, type TestDeps } from './helpers/online-fixture.ts';
 
-const NOW = Date.UTC(2027, 5, 1, 0, 0, 0);
-const ISSUER = 'urn:kiosk:vendor:domain-test';
-
-async function setup(): Promise<IssuanceDeps & { clock: ReturnType<typeof fixedClock> }> {
-  const dir = makeTempDir();
-  await generateKey(join(dir, 'keys'), { issuer: ISSUER });
-  const storage = await openSqliteStorage({ file: join(dir, 'server.db') });
-  onTestFinished(() => storage.close());
-  return {
-    storage,
-    signer: loadSigner(join(dir, 'keys')),
-    deviceKeyThumbprint,
-    verifyEs256,
-    serverKeySet: createServerKeySetReader(join(dir, 'keys')),
-    clock: fixedClock(NOW),
-    random: randomBytes,
-  };
+/** The online fixture's deps: a real SQLite file and key directory, a fixed clock. */
+async function setup(): Promise<TestDeps> {
+  return (await onlineFixture()).deps;
 }
 
 describe('activate (domain)', () => {

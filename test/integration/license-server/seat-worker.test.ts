@@ -1,11 +1,9 @@
 // The seat worker: an activation's transaction and signature on a thread of its own, with its
 // own connection to the SQLite file the main thread also writes. Real file, real thread (the
 // worker loads the TypeScript source through tsx as the server does).
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { systemClock } from '../../../common/clock.ts';
 import { KioskError } from '../../../common/errors.ts';
 import { licenseClaimsSchema } from '../../../common/license-token.ts';
 import { activate, takeSeatAndSign, type ActivationResult } from '../../../license-server/src/domain/activation.ts';
@@ -14,40 +12,23 @@ import type { DocumentSigner } from '../../../license-server/src/domain/document
 import { ACTIVATION_ID_PATTERN } from '../../../license-server/src/domain/ids.ts';
 import { createLicense, revokeLicense } from '../../../license-server/src/domain/licenses.ts';
 import { startSeatWorker } from '../../../license-server/src/seat-worker/seat-worker.ts';
-import { deviceKeyThumbprint } from '../../../license-server/src/signing/device-key.ts';
 import { generateKey } from '../../../license-server/src/signing/key-dir.ts';
-import { verifyEs256 } from '../../../license-server/src/signing/jws-verify.ts';
-import { createServerKeySetReader } from '../../../license-server/src/signing/server-key-set.ts';
-import { loadSigner } from '../../../license-server/src/signing/signer.ts';
-import { openSqliteStorage } from '../../../license-server/src/storage/sqlite/sqlite-storage.ts';
 import { makeActivationRequest, physicalDevice } from '../../helpers/activation-request.ts';
 import { makeTempDir } from '../../helpers/tmp.ts';
+import { ISSUER, onlineFixture } from './helpers/online-fixture.ts';
 
-const ISSUER = 'urn:kiosk:vendor:seat-worker-test';
-
-async function setup(options: { keys?: boolean } = {}): Promise<{ deps: IssuanceDeps; threaded: IssuanceDeps; close: () => Promise<void>; keysDir: string }> {
-  const dir = makeTempDir();
-  const keysDir = join(dir, 'keys');
-  await generateKey(keysDir, { issuer: ISSUER });
-  const storage = await openSqliteStorage({ file: join(dir, 'server.db') });
-  const threadKeys = options.keys === false ? join(dir, 'no-keys') : keysDir;
+/** The online fixture's deps (fake clock, real file and keys), and the same with a seat worker on its file. */
+async function setup(options: { keys?: boolean } = {}): Promise<{ deps: IssuanceDeps; threaded: IssuanceDeps; close: () => Promise<void> }> {
+  const f = await onlineFixture();
+  const threadKeys = options.keys === false ? join(f.dir, 'no-keys') : f.keysDir;
   if (options.keys === false) mkdirSync(threadKeys);
-  const worker = startSeatWorker({ file: join(dir, 'server.db'), keysDir: threadKeys });
+  const worker = startSeatWorker({ file: f.dbFile, keysDir: threadKeys });
   const close = async (): Promise<void> => {
     await worker.close();
-    await storage.close();
+    await f.deps.storage.close();
   };
   onTestFinished(close);
-  const deps: IssuanceDeps = {
-    storage,
-    signer: loadSigner(keysDir),
-    deviceKeyThumbprint,
-    verifyEs256,
-    serverKeySet: createServerKeySetReader(keysDir),
-    clock: systemClock,
-    random: randomBytes,
-  };
-  return { deps, threaded: { ...deps, activateSeat: worker.activateSeat }, close, keysDir };
+  return { deps: f.deps, threaded: { ...f.deps, activateSeat: worker.activateSeat }, close };
 }
 
 const codeOf = (r: PromiseSettledResult<unknown>): string | undefined => (r.status === 'rejected' ? (r.reason as KioskError).code : undefined);
@@ -161,7 +142,7 @@ describe('the token is signed after the commit', () => {
     const retried = await activate(deps, { licenseKey, request, mode: 'online', actor: 'test' });
     expect(retried.seat).toBe('reused');
     // takeSeatAndSign is what the thread runs: the same outcome in process
-    const again = await takeSeatAndSign(deps.storage, deps.signer, { keyHash: retried.license.keyHash, request, devicePublicJwk: retried.activation.devicePublicJwk, virtualReason: null, mode: 'online', actor: 'test' }, { nowMs: Date.now(), activationId: 'act_00000000000000000000', jti: 'j-test', issuer: ISSUER });
+    const again = await takeSeatAndSign(deps.storage, deps.signer, { keyHash: retried.license.keyHash, request, devicePublicJwk: retried.activation.devicePublicJwk, virtualReason: null, mode: 'online', actor: 'test' }, { nowMs: deps.clock.nowMs(), activationId: 'act_00000000000000000000', jti: 'j-test', issuer: ISSUER });
     expect(again.seat).toBe('reused');
   });
 });
